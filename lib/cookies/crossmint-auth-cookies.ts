@@ -1,0 +1,122 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parse, serialize, type SerializeOptions } from 'cookie';
+import { CROSSMINT_AUTH_OPTIONS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE } from '../crossmint-auth.constants.js';
+import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
+import type { CrossmintRefreshToken } from '../http/crossmint-api.js';
+import { MAX_JWT_LENGTH } from '../jwt/crossmint-jwt-verifier.js';
+import {
+  isLocalPlainHttp,
+  requestHeader,
+  requestOf,
+  responseSetCookies,
+  setResponseHeader,
+  type RequestLike,
+  type ResponseLike,
+} from './http-message.js';
+
+/** The credentials a request carries. `source` decides what a failure may touch: only cookies get cleared. */
+export interface CrossmintCredentials {
+  jwt?: string;
+  refreshToken?: string;
+  source: 'cookie' | 'bearer' | 'explicit';
+}
+
+export interface CrossmintAuthMaterial {
+  jwt: string;
+  refreshToken: CrossmintRefreshToken;
+}
+
+const MAX_SECRET_LENGTH = 4 * 1024;
+
+/** Reads credentials from requests and writes or clears the auth cookies on responses. */
+@Injectable()
+export class CrossmintAuthCookies {
+  private readonly jwtNames: string[];
+  private readonly refreshNames: string[];
+
+  constructor(@Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions) {
+    const { cookies, projectId } = options;
+    // Newer browser SDKs write project-scoped names; read those first, then the configured (legacy) ones.
+    this.jwtNames = unique([`${DEFAULT_JWT_COOKIE}-${projectId}`, cookies.jwt]);
+    this.refreshNames = unique([`${DEFAULT_REFRESH_COOKIE}-${projectId}`, cookies.refreshToken]);
+  }
+
+  /** A Bearer token, when accepted and present, is the only credential looked at; otherwise the cookies. */
+  readCredentials(request: RequestLike): CrossmintCredentials {
+    if (this.options.acceptBearerToken) {
+      const authorization = requestHeader(request, 'authorization');
+      const match = authorization && /^Bearer[ ]+([^\s]+)\s*$/i.exec(authorization);
+      if (match) return { jwt: match[1], source: 'bearer' };
+    }
+    const cookies = this.parseCookieHeader(request);
+    return {
+      jwt: pick(cookies, this.jwtNames, MAX_JWT_LENGTH),
+      refreshToken: pick(cookies, this.refreshNames, MAX_SECRET_LENGTH),
+      source: 'cookie',
+    };
+  }
+
+  /** The refresh secret from the cookies, whatever the Authorization header says. */
+  readRefreshToken(request: RequestLike): string | undefined {
+    return pick(this.parseCookieHeader(request), this.refreshNames, MAX_SECRET_LENGTH);
+  }
+
+  /** Sets both auth cookies, replacing earlier auth Set-Cookie headers and keeping everyone else's. */
+  write(response: ResponseLike, material: CrossmintAuthMaterial): void {
+    const request = requestOf(response);
+    const { cookies } = this.options;
+    const expires = new Date(material.refreshToken.expiresAt);
+    this.setCookies(response, [
+      serialize(cookies.jwt, material.jwt, this.attributes(request, { expires, httpOnly: false })),
+      serialize(
+        cookies.refreshToken,
+        material.refreshToken.secret,
+        this.attributes(request, { expires, httpOnly: cookies.httpOnlyRefreshToken }),
+      ),
+    ]);
+  }
+
+  /** Expires the auth cookies: the configured names and any project-scoped ones the request carried. */
+  clear(response: ResponseLike): void {
+    const request = requestOf(response);
+    const present = request ? this.parseCookieHeader(request) : {};
+    const names = unique([this.options.cookies.jwt, this.options.cookies.refreshToken, ...[...this.jwtNames, ...this.refreshNames].filter((name) => name in present)]);
+    const expired = this.attributes(request, { expires: new Date(0), maxAge: 0 });
+    this.setCookies(response, names.map((name) => serialize(name, '', expired)));
+  }
+
+  private parseCookieHeader(request: RequestLike): Record<string, string | undefined> {
+    const header = requestHeader(request, 'cookie');
+    return header ? parse(header) : {};
+  }
+
+  private attributes(request: RequestLike | undefined, extra: SerializeOptions): SerializeOptions {
+    const { domain, path, secure, sameSite } = this.options.cookies;
+    return {
+      domain,
+      path,
+      sameSite,
+      secure: secure === 'auto' ? !isLocalPlainHttp(request) : secure,
+      ...extra,
+    };
+  }
+
+  private setCookies(response: ResponseLike, cookies: string[]): void {
+    const names = new Set(cookies.map((cookie) => cookie.slice(0, cookie.indexOf('='))));
+    const others = responseSetCookies(response).filter((cookie) => !names.has(cookie.slice(0, cookie.indexOf('=')).trim()));
+    setResponseHeader(response, 'Set-Cookie', [...others, ...cookies]);
+    setResponseHeader(response, 'Cache-Control', 'private, no-store');
+  }
+}
+
+function pick(cookies: Record<string, string | undefined>, names: string[], maxLength: number): string | undefined {
+  for (const name of names) {
+    const value = cookies[name];
+    if (value) return value.length <= maxLength && !/[\s;,]/.test(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+function unique(names: string[]): string[] {
+  return [...new Set(names)];
+}

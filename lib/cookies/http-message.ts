@@ -1,0 +1,70 @@
+/**
+ * The few things the module needs from a request or response, whether it is Express's, Fastify's or a
+ * bare Node message. Fastify's reply keeps its own header list, so it is written through its API.
+ */
+export interface RequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  protocol?: string;
+  socket?: { encrypted?: boolean } | null;
+  [key: string]: unknown;
+}
+
+export interface ResponseLike {
+  getHeader(name: string): unknown;
+  headersSent?: boolean;
+  [key: string]: unknown;
+}
+
+interface FastifyReplyLike extends ResponseLike {
+  raw: { headersSent?: boolean };
+  header(name: string, value: unknown): unknown;
+  removeHeader(name: string): unknown;
+  request?: RequestLike;
+}
+
+interface NodeResponseLike extends ResponseLike {
+  setHeader(name: string, value: string | string[]): unknown;
+  req?: RequestLike;
+}
+
+function isFastifyReply(response: ResponseLike): response is FastifyReplyLike {
+  return typeof response.raw === 'object' && response.raw !== null && typeof response.header === 'function';
+}
+
+export function requestHeader(request: RequestLike, name: string): string | undefined {
+  const value = request.headers?.[name];
+  return Array.isArray(value) ? value.join('; ') : value;
+}
+
+export function requestOf(response: ResponseLike): RequestLike | undefined {
+  return isFastifyReply(response) ? response.request : (response as NodeResponseLike).req;
+}
+
+export function headersSent(response: ResponseLike): boolean {
+  return Boolean(isFastifyReply(response) ? response.raw.headersSent : response.headersSent);
+}
+
+export function setResponseHeader(response: ResponseLike, name: string, value: string | string[]): void {
+  if (headersSent(response)) return;
+  if (isFastifyReply(response)) {
+    response.removeHeader(name);
+    response.header(name, value);
+  } else {
+    (response as NodeResponseLike).setHeader(name, value);
+  }
+}
+
+export function responseSetCookies(response: ResponseLike): string[] {
+  const value = response.getHeader('set-cookie');
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
+/** Plain http to a loopback host: the one case where `secure: 'auto'` leaves `Secure` off. */
+export function isLocalPlainHttp(request: RequestLike | undefined): boolean {
+  if (!request) return false;
+  const protocol = typeof request.protocol === 'string' ? request.protocol : request.socket?.encrypted ? 'https' : 'http';
+  if (protocol !== 'http') return false;
+  const host = (requestHeader(request, 'host') ?? '').toLowerCase().replace(/:\d+$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]';
+}

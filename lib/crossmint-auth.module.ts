@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { CrossmintAuthCookies } from './cookies/crossmint-auth-cookies.js';
+import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from './crossmint-auth.constants.js';
+import { CROSSMINT_AUTH_MODULE_OPTIONS, ConfigurableCrossmintAuthModule } from './crossmint-auth.module-definition.js';
+import { resolveCrossmintAuthOptions, type ResolvedCrossmintAuthOptions } from './crossmint-auth.options.js';
+import { CrossmintAuthService } from './crossmint-auth.service.js';
+import { CrossmintAuthGuard } from './guards/crossmint-auth.guard.js';
+import { CrossmintApi } from './http/crossmint-api.js';
+import { FetchCrossmintHttpClient } from './http/fetch-http-client.js';
+import { CrossmintSessionInterceptor } from './interceptors/crossmint-session.interceptor.js';
+import { CrossmintJwtVerifier } from './jwt/crossmint-jwt-verifier.js';
+import { JwksKeyStore } from './jwt/jwks-key-store.js';
+import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
+import { RefreshCoordinator } from './session/refresh-coordinator.js';
+
+/**
+ * `CrossmintAuthModule.forRoot(options)` or `.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`;
+ * pass `isGlobal: true` to use the guard and the service everywhere without importing the module again.
+ */
+@Module({
+  providers: [
+    { provide: CROSSMINT_AUTH_OPTIONS, useFactory: resolveCrossmintAuthOptions, inject: [CROSSMINT_AUTH_MODULE_OPTIONS] },
+    {
+      provide: CROSSMINT_HTTP_CLIENT,
+      useFactory: (options: ResolvedCrossmintAuthOptions) => options.httpClient ?? new FetchCrossmintHttpClient(),
+      inject: [CROSSMINT_AUTH_OPTIONS],
+    },
+    CrossmintApi,
+    JwksKeyStore,
+    CrossmintJwtVerifier,
+    RefreshCoordinator,
+    CrossmintAuthCookies,
+    CrossmintSessionResolver,
+    CrossmintAuthService,
+    CrossmintAuthGuard,
+    CrossmintSessionInterceptor,
+  ],
+  exports: [
+    CROSSMINT_AUTH_OPTIONS,
+    CROSSMINT_HTTP_CLIENT,
+    CrossmintAuthService,
+    CrossmintSessionResolver,
+    CrossmintAuthGuard,
+    CrossmintSessionInterceptor,
+  ],
+})
+export class CrossmintAuthModule extends ConfigurableCrossmintAuthModule {}

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CrossmintAuthCookies, type CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
+import type { RequestLike, ResponseLike } from './cookies/http-message.js';
+import { CROSSMINT_AUTH_OPTIONS } from './crossmint-auth.constants.js';
+import { CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
+import type { ResolvedCrossmintAuthOptions } from './crossmint-auth.options.js';
+import { CrossmintApi, type CrossmintUser } from './http/crossmint-api.js';
+import { CrossmintJwtVerifier, type CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
+import type { CrossmintSession, RefreshedCrossmintSession } from './session/crossmint-session.js';
+import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
+
+export interface CrossmintTokens {
+  jwt?: string;
+  refreshToken?: string;
+}
+
+/** Everything Crossmint's server SDK does, for use in controllers, resolvers and other providers. */
+@Injectable()
+export class CrossmintAuthService {
+  private readonly logger = new Logger('CrossmintAuth');
+
+  constructor(
+    private readonly sessions: CrossmintSessionResolver,
+    private readonly verifier: CrossmintJwtVerifier,
+    private readonly api: CrossmintApi,
+    private readonly cookies: CrossmintAuthCookies,
+    @Inject(CROSSMINT_AUTH_OPTIONS) readonly options: ResolvedCrossmintAuthOptions,
+  ) {}
+
+  /**
+   * The session of a request (its cookies or Bearer token) or of explicit tokens. Refreshes when the JWT is
+   * missing or invalid; with a response, writes rotated cookies on it (and clears them when the session is
+   * definitively invalid). Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`.
+   */
+  getSession(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession>;
+  getSession(tokens: CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession>;
+  getSession(input: RequestLike | CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession> {
+    if (isRequest(input)) return this.sessions.resolveRequest(input, response);
+    return this.sessions.resolveCredentials({ jwt: input.jwt, refreshToken: input.refreshToken, source: 'explicit' }, response);
+  }
+
+  /** The Crossmint user profile. */
+  getUser(userId: string): Promise<CrossmintUser> {
+    return this.api.getUser(userId);
+  }
+
+  /** The verified payload of a Crossmint JWT; `CrossmintAuthenticationError` when it does not verify. */
+  verifyCrossmintJwt(token: string): Promise<CrossmintJwtPayload> {
+    return this.verifier.verify(token);
+  }
+
+  /** Exchanges a refresh secret for new auth material (one upstream call per secret, however many callers). */
+  refresh(refreshSecret: string): Promise<RefreshedCrossmintSession> {
+    return this.sessions.refresh(refreshSecret);
+  }
+
+  /** Revokes the request's refresh token at Crossmint and clears the cookies. A Crossmint outage does not stop the cookies being cleared. */
+  async logout(request?: RequestLike, response?: ResponseLike): Promise<void> {
+    const secret = request && this.cookies.readRefreshToken(request);
+    if (response) this.cookies.clear(response);
+    if (!secret) return;
+    try {
+      await this.api.logout(secret);
+    } catch (error) {
+      if (!(error instanceof CrossmintServiceUnavailableError)) throw error;
+      this.logger.warn('Could not revoke the refresh token at Crossmint; cookies were cleared');
+    }
+  }
+
+  storeAuthMaterial(response: ResponseLike, material: CrossmintAuthMaterial): void {
+    this.cookies.write(response, material);
+  }
+
+  clearAuthMaterial(response: ResponseLike): void {
+    this.cookies.clear(response);
+  }
+}
+
+function isRequest(input: RequestLike | CrossmintTokens): input is RequestLike {
+  return typeof (input as RequestLike)?.headers === 'object' && (input as RequestLike).headers !== null;
+}

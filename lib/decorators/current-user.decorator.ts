@@ -1,0 +1,11 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { CrossmintAuthUser } from '../session/crossmint-session.js';
+import { getHttpContext } from '../utils/http-context.js';
+
+/** `request.user` as set by `CrossmintAuthGuard` or `CrossmintSessionInterceptor`; `@CurrentUser('userId')` for one field. */
+export const CurrentUser = createParamDecorator(
+  (field: keyof CrossmintAuthUser | undefined, context: ExecutionContext) => {
+    const user = getHttpContext(context).request.user as CrossmintAuthUser | undefined;
+    return field ? user?.[field] : user;
+  },
+);

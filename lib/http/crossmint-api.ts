@@ -1,0 +1,133 @@
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import type { JSONWebKeySet } from 'jose';
+import { CROSSMINT_API_PATHS, CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from '../crossmint-auth.constants.js';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
+import type { CrossmintHttpClient } from './crossmint-http-client.interface.js';
+
+export interface CrossmintUser {
+  id: string;
+  email?: string;
+  phoneNumber?: string;
+  [field: string]: unknown;
+}
+
+export interface CrossmintRefreshToken {
+  secret: string;
+  /** ISO date. */
+  expiresAt: string;
+}
+
+/** What Crossmint's refresh endpoint answers. */
+export interface CrossmintRefreshResponse {
+  jwt: string;
+  refresh: CrossmintRefreshToken;
+  user: CrossmintUser;
+}
+
+type CallName = 'jwks' | 'refresh' | 'logout' | 'user';
+
+interface Answer {
+  status: number;
+  json: unknown;
+}
+
+/** Crossmint's HTTP API, one method per endpoint: answers validated, failures mapped to the module's errors. */
+@Injectable()
+export class CrossmintApi {
+  private readonly logger = new Logger('CrossmintAuth');
+
+  constructor(
+    @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
+    @Inject(CROSSMINT_HTTP_CLIENT) private readonly http: CrossmintHttpClient,
+  ) {}
+
+  async fetchJwks(): Promise<JSONWebKeySet> {
+    const { status, json } = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks);
+    if (status !== 200) throw this.unavailable('jwks', `status ${status}`);
+    const keys = (json as JSONWebKeySet | undefined)?.keys;
+    if (!Array.isArray(keys) || keys.some((key) => !isObject(key))) throw this.unavailable('jwks', 'malformed key set');
+    return { keys };
+  }
+
+  async refresh(secret: string): Promise<CrossmintRefreshResponse> {
+    const { status, json } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
+    if (isClientError(status)) throw new CrossmintAuthenticationError('Session expired or revoked');
+    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`);
+    if (!isRefreshResponse(json)) throw this.unavailable('refresh', 'malformed answer');
+    return json;
+  }
+
+  async logout(secret: string): Promise<void> {
+    const { status } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, { refresh: secret });
+    // A refresh token Crossmint no longer knows is as logged out as it gets.
+    if (status >= 300 && !isClientError(status)) throw this.unavailable('logout', `status ${status}`);
+  }
+
+  async getUser(userId: string): Promise<CrossmintUser> {
+    if (typeof userId !== 'string' || userId === '' || userId.length > 256 || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
+      throw new BadRequestException('Invalid user id');
+    }
+    const { status, json } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
+    if (status === 404) throw new NotFoundException('User not found');
+    if (status !== 200) throw this.unavailable('user', `status ${status}`);
+    if (!isObject(json) || typeof json.id !== 'string') throw this.unavailable('user', 'malformed answer');
+    return json as CrossmintUser;
+  }
+
+  private async call(name: CallName, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (name !== 'jwks') headers['x-api-key'] = this.options.apiKey;
+    if (body) headers['content-type'] = 'application/json';
+    let response;
+    try {
+      response = await this.http.request({
+        method,
+        url: this.options.baseUrl + path,
+        headers,
+        body: body && JSON.stringify(body),
+        timeoutMs: this.options.timeoutMs,
+      });
+    } catch (error) {
+      const reason = (error as Error)?.name === 'TimeoutError' ? 'timed out' : 'unreachable';
+      throw this.unavailable(name, reason);
+    }
+    return { status: response.status, json: parseJson(response.body) };
+  }
+
+  private unavailable(name: CallName, reason: string): CrossmintServiceUnavailableError {
+    this.logger.warn(`Crossmint ${name} call failed: ${reason}`);
+    return new CrossmintServiceUnavailableError();
+  }
+}
+
+function isClientError(status: number): boolean {
+  // 408 and 429 are the server's trouble, not the token's.
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isRefreshResponse(value: unknown): value is CrossmintRefreshResponse {
+  if (!isObject(value) || typeof value.jwt !== 'string' || value.jwt === '') return false;
+  const { refresh, user } = value;
+  return (
+    isObject(refresh) &&
+    typeof refresh.secret === 'string' &&
+    refresh.secret !== '' &&
+    typeof refresh.expiresAt === 'string' &&
+    !Number.isNaN(Date.parse(refresh.expiresAt)) &&
+    isObject(user) &&
+    typeof user.id === 'string'
+  );
+}

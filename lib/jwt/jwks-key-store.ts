@@ -1,0 +1,93 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput, type KeyLike } from 'jose';
+import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
+import { CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
+import { CrossmintApi } from '../http/crossmint-api.js';
+
+const COLD_RETRY_MS = 1_000;
+
+interface KeySet {
+  getKey: ReturnType<typeof createLocalJWKSet>;
+  json: string;
+  fetchedAt: number;
+}
+
+/**
+ * Crossmint's signing keys: fetched once and cached; re-fetched when older than `jwksMaxAgeMs` (in the
+ * background, the old keys serving meanwhile and for up to `jwksMaxStaleMs` while the endpoint fails) or
+ * when a token names an unknown `kid` (at most once per `jwksCooldownMs`).
+ */
+@Injectable()
+export class JwksKeyStore {
+  private readonly logger = new Logger('CrossmintAuth');
+  private keySet?: KeySet;
+  private loading?: Promise<KeySet>;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  /** Bumped whenever the set of keys changes, so verified-token caches know to start over. */
+  version = 0;
+
+  constructor(
+    @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
+    private readonly api: CrossmintApi,
+  ) {
+    if (options.jwks) this.keySet = this.toKeySet(options.jwks, Number.POSITIVE_INFINITY);
+  }
+
+  /** The key for a JWS header, in the shape `jose.jwtVerify` takes. */
+  readonly getKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike | Uint8Array> => {
+    const keySet = await this.currentKeySet();
+    try {
+      return await keySet.getKey(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !this.mayFetch()) throw error;
+      const fresh = await this.load().catch(() => keySet);
+      return fresh.getKey(header, token);
+    }
+  };
+
+  private async currentKeySet(): Promise<KeySet> {
+    const keySet = this.keySet;
+    if (!keySet) {
+      // Nothing to serve yet: try again, but do not hammer a JWKS endpoint that is down.
+      if (!this.loading && Date.now() - this.lastAttemptAt < COLD_RETRY_MS) throw new CrossmintServiceUnavailableError();
+      return this.load();
+    }
+    const age = Date.now() - keySet.fetchedAt;
+    if (age <= this.options.jwksMaxAgeMs) return keySet;
+    if (age <= this.options.jwksMaxAgeMs + this.options.jwksMaxStaleMs) {
+      if (this.mayFetch()) this.load().catch(() => undefined);
+      return keySet;
+    }
+    return this.load();
+  }
+
+  private mayFetch(): boolean {
+    return !this.options.jwks && Date.now() - this.lastAttemptAt >= this.options.jwksCooldownMs;
+  }
+
+  private load(): Promise<KeySet> {
+    this.loading ??= this.fetchKeySet().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async fetchKeySet(): Promise<KeySet> {
+    if (this.options.jwks) return this.keySet!;
+    this.lastAttemptAt = Date.now();
+    let jwks: JSONWebKeySet;
+    try {
+      jwks = await this.api.fetchJwks();
+    } catch (error) {
+      if (this.keySet) this.logger.warn('Serving cached Crossmint keys while the JWKS endpoint fails');
+      throw error instanceof CrossmintServiceUnavailableError ? error : new CrossmintServiceUnavailableError();
+    }
+    const keySet = this.toKeySet(jwks, Date.now());
+    if (keySet.json !== this.keySet?.json) this.version++;
+    this.keySet = keySet;
+    return keySet;
+  }
+
+  private toKeySet(jwks: JSONWebKeySet, fetchedAt: number): KeySet {
+    return { getKey: createLocalJWKSet(jwks), json: JSON.stringify(jwks.keys), fetchedAt };
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CrossmintAuthCookies, type CrossmintCredentials } from '../cookies/crossmint-auth-cookies.js';
+import { setResponseHeader, type RequestLike, type ResponseLike } from '../cookies/http-message.js';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import { CrossmintApi } from '../http/crossmint-api.js';
+import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
+import type { CrossmintSession, RefreshedCrossmintSession } from './crossmint-session.js';
+import { RefreshCoordinator } from './refresh-coordinator.js';
+
+/**
+ * The one place where SPEC §4 is decided; the guard, the interceptor and `getSession` are doors into it.
+ * A request's session: extract credentials, verify the JWT, refresh when it is not valid, write the cookies.
+ */
+@Injectable()
+export class CrossmintSessionResolver {
+  private readonly logger = new Logger('CrossmintAuth');
+
+  constructor(
+    private readonly cookies: CrossmintAuthCookies,
+    private readonly verifier: CrossmintJwtVerifier,
+    private readonly api: CrossmintApi,
+    private readonly coordinator: RefreshCoordinator,
+  ) {}
+
+  /**
+   * The session of an HTTP request. With a response, rotated cookies are written on it, cookies are cleared
+   * when the session is definitively invalid, and `Retry-After` is set when Crossmint is unavailable.
+   */
+  resolveRequest(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession> {
+    return this.resolveCredentials(this.cookies.readCredentials(request), response);
+  }
+
+  async resolveCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
+    try {
+      return await this.resolveAndStore(credentials, response);
+    } catch (error) {
+      if (response) this.applyFailure(error, credentials, response);
+      throw error;
+    }
+  }
+
+  /** Like `resolveRequest`, for optional authentication: `undefined` instead of an error, no `Retry-After`. */
+  async resolveOptionalRequest(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession | undefined> {
+    const credentials = this.cookies.readCredentials(request);
+    if (!credentials.jwt && !credentials.refreshToken) return undefined;
+    try {
+      return await this.resolveAndStore(credentials, response);
+    } catch (error) {
+      if (error instanceof CrossmintServiceUnavailableError) return undefined;
+      if (!(error instanceof CrossmintAuthenticationError)) throw error;
+      if (response) this.applyFailure(error, credentials, response);
+      return undefined;
+    }
+  }
+
+  /** The session for explicit credentials. Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`. */
+  async resolve({ jwt, refreshToken, source }: CrossmintCredentials): Promise<CrossmintSession> {
+    if (jwt) {
+      try {
+        const claims = await this.verifier.verify(jwt);
+        return { jwt, claims, userId: claims.sub, refreshToken: refreshToken ? { secret: refreshToken } : undefined, refreshed: false };
+      } catch (error) {
+        if (!(error instanceof CrossmintAuthenticationError)) throw error;
+      }
+    }
+    // A Bearer token stands alone: an invalid one is not rescued by whatever cookies came along.
+    if (!refreshToken || source === 'bearer') {
+      throw new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
+    }
+    return this.refresh(refreshToken);
+  }
+
+  /** One upstream refresh per refresh secret, however many requests carry it; the new JWT is verified before use. */
+  refresh(secret: string): Promise<RefreshedCrossmintSession> {
+    return this.coordinator.run(secret, async () => {
+      const answer = await this.api.refresh(secret);
+      let claims;
+      try {
+        claims = await this.verifier.verify(answer.jwt);
+      } catch (error) {
+        if (error instanceof CrossmintAuthenticationError) {
+          this.logger.warn('Crossmint refresh answered a JWT that does not verify');
+          throw new CrossmintServiceUnavailableError();
+        }
+        throw error;
+      }
+      if (claims.sub !== answer.user.id) {
+        this.logger.warn('Crossmint refresh answered a JWT for another user than its user field');
+        throw new CrossmintServiceUnavailableError();
+      }
+      return { jwt: answer.jwt, refreshToken: answer.refresh, userId: claims.sub, claims, user: answer.user, refreshed: true };
+    });
+  }
+
+  private async resolveAndStore(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
+    const session = await this.resolve(credentials);
+    if (session.refreshed && response) this.cookies.write(response, session as RefreshedCrossmintSession);
+    return session;
+  }
+
+  private applyFailure(error: unknown, credentials: CrossmintCredentials, response: ResponseLike): void {
+    if (error instanceof CrossmintAuthenticationError) {
+      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshToken)) this.cookies.clear(response);
+    } else if (error instanceof CrossmintServiceUnavailableError) {
+      setResponseHeader(response, 'Retry-After', String(error.retryAfterSec));
+    }
+  }
+}

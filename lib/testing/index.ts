@@ -1,0 +1,8 @@
+export { CrossmintAuthEmulator } from './crossmint-auth-emulator.js';
+export type {
+  CrossmintAuthEmulatorOptions,
+  EmulatorFault,
+  EmulatorRoute,
+  EmulatorSession,
+  EmulatorUser,
+} from './crossmint-auth-emulator.js';

@@ -1,0 +1,27 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { RequestLike, ResponseLike } from '../cookies/http-message.js';
+
+export interface HttpContext {
+  request: RequestLike & { user?: unknown };
+  response?: ResponseLike;
+}
+
+/**
+ * The request and response behind an execution context: HTTP, or GraphQL (the request and response are taken
+ * from the GraphQL context object, so `@nestjs/graphql` is not needed here). Other context types are refused
+ * rather than waved through.
+ */
+export function getHttpContext(context: ExecutionContext): HttpContext {
+  const type = context.getType<string>();
+  if (type === 'http') {
+    const http = context.switchToHttp();
+    return { request: http.getRequest(), response: http.getResponse() };
+  }
+  if (type === 'graphql') {
+    const gqlContext = context.getArgByIndex<Record<string, any> | undefined>(2) ?? {};
+    const request = gqlContext.req ?? gqlContext.request;
+    const response = gqlContext.res ?? gqlContext.reply ?? request?.res;
+    if (request?.headers) return { request, response };
+  }
+  throw new Error(`Crossmint auth cannot read a request from a '${type}' execution context`);
+}

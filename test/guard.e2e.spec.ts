@@ -1,0 +1,167 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+import { isCleared, request } from './support/http.js';
+
+const JWT = 'crossmint-jwt';
+const REFRESH = 'crossmint-refresh-token';
+
+describe('CrossmintAuthGuard (SPEC §4)', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 } });
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.stop();
+  });
+  beforeEach(() => {
+    emulator.clearFaults();
+    emulator.resetCalls();
+  });
+
+  it('passes a valid cookie JWT and sets request.user, with no call to Crossmint once keys are cached', async () => {
+    const session = await emulator.createSession();
+    const first = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt } });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ userId: session.userId, sameUser: true, sub: session.userId, hasJwt: true });
+    expect(first.setCookies).toEqual([]);
+
+    emulator.resetCalls();
+    const other = await emulator.createSession();
+    const second = await request(`${app.url}/protected`, { cookies: { [JWT]: other.jwt, [REFRESH]: other.refreshToken.secret } });
+    expect(second.status).toBe(200);
+    expect(second.body.userId).toBe(other.userId);
+    expect(emulator.calls('jwks') + emulator.calls('refresh')).toBe(0);
+  });
+
+  it('passes a valid Bearer token', async () => {
+    const session = await emulator.createSession();
+    const res = await request(`${app.url}/protected`, { headers: { authorization: `Bearer ${session.jwt}` } });
+    expect(res.status).toBe(200);
+    expect(res.body.userId).toBe(session.userId);
+  });
+
+  it('refreshes an expired JWT once and rotates both cookies', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.body.userId).toBe(session.userId);
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(res.cookies[JWT].value).not.toBe(session.jwt);
+    expect(res.cookies[REFRESH].value).not.toBe(session.refreshToken.secret);
+    expect(res.cookies[JWT].attributes.path).toBe('/');
+    expect(res.cookies[JWT].attributes.samesite).toBe('Lax');
+    expect(res.cookies[JWT].attributes.httponly).toBeUndefined();
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+    expect(res.setCookies).toHaveLength(2);
+  });
+
+  it('refreshes when the JWT cookie is missing but a refresh token is present', async () => {
+    const session = await emulator.createSession();
+    const res = await request(`${app.url}/protected`, { cookies: { [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(res.cookies[JWT].value).toMatch(/^ey/);
+  });
+
+  it('shares one upstream refresh among concurrent requests with the same expired session', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { delayMs: 100 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(new Set(results.map((r) => r.cookies[JWT].value)).size).toBe(1);
+    expect(new Set(results.map((r) => r.cookies[REFRESH].value)).size).toBe(1);
+  });
+
+  it('answers 401 and clears both cookies when Crossmint rejects the refresh token', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.revokeRefreshToken(session.refreshToken.secret);
+    const res = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ statusCode: 401, message: expect.any(String), error: 'Unauthorized' });
+    expect(isCleared(res.cookies[JWT])).toBe(true);
+    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+    expect(res.text).not.toContain(session.refreshToken.secret);
+  });
+
+  it('answers 401 without calling Crossmint when there are no credentials', async () => {
+    const res = await request(`${app.url}/protected`);
+    expect(res.status).toBe(401);
+    expect(emulator.calls('refresh') + emulator.calls('jwks')).toBe(0);
+    expect(res.setCookies).toEqual([]);
+  });
+
+  it.each([
+    ['a foreign key reusing a real kid', async () => emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: now() + 60 }, { key: 'foreign', kid: emulator.jwks().keys[0].kid })],
+    ['alg none', async () => emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: now() + 60 }, { alg: 'none' })],
+    ['the wrong aud', async () => emulator.mintJwt({ audience: 'another-project' })],
+    ['a future nbf', async () => emulator.mintJwt({ extraClaims: { nbf: now() + 3600 } })],
+    ['no exp', async () => emulator.signJwt({ sub: 'u', aud: emulator.projectId })],
+    ['no sub', async () => emulator.signJwt({ aud: emulator.projectId, exp: now() + 60 })],
+    ['a string exp', async () => emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: String(now() + 60) })],
+    ['an unknown kid', async () => emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: now() + 60 }, { key: 'foreign', kid: 'unknown-kid' })],
+    ['garbage', async () => 'not.a.jwt'],
+    ['an oversized value', async () => 'e'.repeat(9000)],
+  ])('treats a JWT with %s as no valid JWT: 401 without refresh token, refresh with one', async (_, makeToken) => {
+    const token = await makeToken();
+    const alone = await request(`${app.url}/protected`, { cookies: { [JWT]: token } });
+    expect(alone.status).toBe(401);
+
+    const session = await emulator.createSession();
+    const rescued = await request(`${app.url}/protected`, { cookies: { [JWT]: token, [REFRESH]: session.refreshToken.secret } });
+    expect(rescued.status).toBe(200);
+    expect(rescued.body.userId).toBe(session.userId);
+    expect(rescued.cookies[REFRESH].value).not.toBe(session.refreshToken.secret);
+  });
+
+  it.each([
+    ['5xx', { status: 502 }],
+    ['429', { status: 429 }],
+    ['malformed JSON', { status: 200, body: '<html>oops</html>', contentType: 'text/html' }],
+    ['a timeout', { delayMs: 1500 }],
+  ])('answers 503 with Retry-After and keeps cookies when refresh fails with %s', async (_, fault) => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', fault);
+    const res = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(res.setCookies).toEqual([]);
+    expect(res.body).toEqual({ statusCode: 503, message: expect.any(String), error: 'Service Unavailable' });
+  });
+
+  it('answers 503 and writes no cookie when the refreshed JWT does not verify', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const bad = await emulator.mintJwt({ sub: session.userId, audience: 'another-project' });
+    emulator.fault('refresh', {
+      status: 200,
+      body: JSON.stringify({ jwt: bad, refresh: { secret: 'new-secret', expiresAt: new Date(Date.now() + 3600_000).toISOString() }, user: { id: session.userId } }),
+      times: 1,
+    });
+    const res = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(503);
+    expect(res.setCookies).toEqual([]);
+  });
+
+  it('keeps Set-Cookie headers written by the handler and writes one per auth cookie', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await request(`${app.url}/protected/with-cookie`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.cookies.theme.value).toBe('dark');
+    expect(res.cookies.other.value).toBe('1');
+    expect(res.setCookies.filter((c) => c.startsWith(`${JWT}=`))).toHaveLength(1);
+    expect(res.setCookies.filter((c) => c.startsWith(`${REFRESH}=`))).toHaveLength(1);
+  });
+});
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
