@@ -12,6 +12,7 @@ import { CrossmintJwtVerifier } from './jwt/crossmint-jwt-verifier.js';
 import { JwksKeyStore } from './jwt/jwks-key-store.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
 import { RefreshCoordinator } from './session/refresh-coordinator.js';
+import { CrossmintAuthRoutes } from './routes/crossmint-auth.routes.js';
 
 /**
  * `CrossmintAuthModule.forRoot(options)` or `.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`;
@@ -34,6 +35,7 @@ import { RefreshCoordinator } from './session/refresh-coordinator.js';
     CrossmintAuthService,
     CrossmintAuthGuard,
     CrossmintSessionInterceptor,
+    CrossmintAuthRoutes,
   ],
   exports: [
     CROSSMINT_AUTH_OPTIONS,

@@ -1,0 +1,83 @@
+import { HttpStatus, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { CrossmintAuthCookies } from '../cookies/crossmint-auth-cookies.js';
+import type { RequestLike, ResponseLike } from '../cookies/http-message.js';
+import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
+import { CrossmintAuthService } from '../crossmint-auth.service.js';
+import { isSameOriginRequest } from './same-origin.js';
+
+type RouteRequest = RequestLike & { body?: unknown };
+
+/**
+ * The browser SDK's `refreshRoute` and `logoutRoute` (option `routes`). They are registered on the HTTP
+ * adapter itself, so their paths are exact (no global prefix) and a global guard does not stand in front
+ * of them: they are how a signed-out browser gets its session back.
+ */
+@Injectable()
+export class CrossmintAuthRoutes implements OnModuleInit {
+  private readonly logger = new Logger('CrossmintAuth');
+
+  constructor(
+    @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
+    private readonly auth: CrossmintAuthService,
+    private readonly cookies: CrossmintAuthCookies,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    const routes = this.options.routes;
+    if (!routes) return;
+    const adapter = this.adapterHost?.httpAdapter;
+    if (!adapter) {
+      this.logger.warn('`routes` is set but there is no HTTP adapter; the refresh and logout routes are not served');
+      return;
+    }
+    if (routes.refresh) adapter.post(routes.refresh, (req: RouteRequest, res: ResponseLike) => this.handle(req, res, 'refresh'));
+    if (routes.logout) adapter.post(routes.logout, (req: RouteRequest, res: ResponseLike) => this.handle(req, res, 'logout'));
+  }
+
+  private async handle(request: RouteRequest, response: ResponseLike, route: 'refresh' | 'logout'): Promise<void> {
+    const adapter = this.adapterHost.httpAdapter;
+    try {
+      if (!isSameOriginRequest(request, this.options.routes!.allowedOrigins)) {
+        return adapter.reply(response, errorBody(HttpStatus.FORBIDDEN, 'Cross-site request refused', 'Forbidden'), HttpStatus.FORBIDDEN);
+      }
+      if (route === 'logout') {
+        await this.auth.logout(request, response);
+        return adapter.reply(response, {}, HttpStatus.OK);
+      }
+      const { jwt, refreshToken, user } = await this.refresh(request, response);
+      const exposed = this.options.cookies.httpOnlyRefreshToken ? { expiresAt: refreshToken.expiresAt } : refreshToken;
+      adapter.reply(response, { jwt, refreshToken: exposed, user }, HttpStatus.OK);
+    } catch (error) {
+      if (error instanceof CrossmintAuthenticationError || error instanceof CrossmintServiceUnavailableError) {
+        if (error instanceof CrossmintServiceUnavailableError) adapter.setHeader(response, 'Retry-After', String(error.retryAfterSec));
+        return adapter.reply(response, error.getResponse(), error.getStatus());
+      }
+      this.logger.error(`Crossmint ${route} route failed: ${(error as Error)?.name ?? 'unknown error'}`);
+      adapter.reply(response, errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error', 'Internal Server Error'), 500);
+    }
+  }
+
+  /** Right after sign-in the body carries the login's one-time secret, so a secret in the body wins over the cookie. */
+  private async refresh(request: RouteRequest, response: ResponseLike) {
+    const body = request.body as { refresh?: unknown } | undefined;
+    const fromBody = typeof body?.refresh === 'string' && body.refresh !== '' && body.refresh.length <= 4096 ? body.refresh : undefined;
+    const secret = fromBody ?? this.cookies.readRefreshToken(request);
+    try {
+      if (!secret) throw new CrossmintAuthenticationError('Authentication required');
+      const session = await this.auth.refresh(secret);
+      this.auth.storeAuthMaterial(response, session);
+      return session;
+    } catch (error) {
+      if (error instanceof CrossmintAuthenticationError) this.auth.clearAuthMaterial(response);
+      throw error;
+    }
+  }
+}
+
+function errorBody(statusCode: number, message: string, error: string) {
+  return { statusCode, message, error };
+}

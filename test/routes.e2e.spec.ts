@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { APP_GUARD } from '@nestjs/core';
+import { CrossmintAuthGuard } from '../lib/index.js';
+import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { isCleared, request } from './support/http.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+
+const JWT = 'crossmint-jwt';
+const REFRESH = 'crossmint-refresh-token';
+const json = { 'content-type': 'application/json' };
+
+describe('refresh and logout routes for the browser SDK', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: TestApp;
+  let readable: TestApp;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    const routes = { refresh: '/api/auth/refresh', logout: '/api/auth/logout', allowedOrigins: ['https://app.example.com'] };
+    // A global guard must not stand in front of the routes.
+    app = await createTestApp({
+      moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 500, routes },
+      providers: [{ provide: APP_GUARD, useClass: CrossmintAuthGuard }],
+    });
+    readable = await createTestApp({
+      moduleOptions: { ...emulator.moduleOptions(), routes, cookies: { httpOnlyRefreshToken: false } },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await readable.close();
+    await emulator.stop();
+  });
+  beforeEach(() => {
+    emulator.clearFaults();
+    emulator.resetCalls();
+  });
+
+  it('refreshes from the HttpOnly cookie and answers the SDK shape without the secret', async () => {
+    const session = await emulator.createSession();
+    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ jwt: expect.stringMatching(/^ey/), refreshToken: { expiresAt: expect.any(String) }, user: expect.objectContaining({ id: session.userId }) });
+    expect(res.cookies[JWT].value).toBe(res.body.jwt);
+    expect(res.cookies[REFRESH].attributes.httponly).toBe(true);
+    expect(res.cookies[JWT].attributes.httponly).toBeUndefined();
+    expect(res.text).not.toContain(res.cookies[REFRESH].value);
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('prefers the secret in the body over the cookie', async () => {
+    const stale = await emulator.createSession();
+    emulator.revokeRefreshToken(stale.refreshToken.secret);
+    const fresh = await emulator.createSession();
+    const res = await request(`${app.url}/api/auth/refresh`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ refresh: fresh.refreshToken.secret }),
+      cookies: { [REFRESH]: stale.refreshToken.secret },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.user.id).toBe(fresh.userId);
+  });
+
+  it('includes the secret in the answer when the refresh cookie is readable by scripts', async () => {
+    const session = await emulator.createSession();
+    const res = await request(`${readable.url}/api/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refresh: session.refreshToken.secret }) });
+    expect(res.status).toBe(200);
+    expect(res.body.refreshToken).toEqual({ secret: res.cookies[REFRESH].value, expiresAt: expect.any(String) });
+    expect(res.cookies[REFRESH].attributes.httponly).toBeUndefined();
+  });
+
+  it('answers 401 JSON with a message and clears the cookies when there is no valid refresh token', async () => {
+    const missing = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}' });
+    expect(missing.status).toBe(401);
+    expect(missing.body).toEqual({ statusCode: 401, message: expect.any(String), error: 'Unauthorized' });
+    expect(emulator.calls('refresh')).toBe(0);
+
+    const session = await emulator.createSession();
+    emulator.revokeRefreshToken(session.refreshToken.secret);
+    const revoked = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    expect(revoked.status).toBe(401);
+    expect(isCleared(revoked.cookies[JWT])).toBe(true);
+    expect(isCleared(revoked.cookies[REFRESH])).toBe(true);
+  });
+
+  it('answers 503 with Retry-After and keeps the cookies when Crossmint is down', async () => {
+    const session = await emulator.createSession();
+    emulator.fault('refresh', { status: 500 });
+    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(res.setCookies).toEqual([]);
+  });
+
+  it.each([
+    ['a foreign Origin', { origin: 'https://evil.example' }],
+    ['Origin null', { origin: 'null' }],
+    ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
+  ])('refuses %s with 403 before touching the session', async (_, headers) => {
+    const session = await emulator.createSession();
+    for (const path of ['/api/auth/refresh', '/api/auth/logout']) {
+      const res = await request(`${app.url}${path}`, { method: 'POST', headers, cookies: { [REFRESH]: session.refreshToken.secret } });
+      expect(res.status).toBe(403);
+      expect(res.setCookies).toEqual([]);
+    }
+    expect(emulator.calls('refresh') + emulator.calls('logout')).toBe(0);
+  });
+
+  it.each([
+    ['its own Origin', (url: string) => ({ origin: url, 'sec-fetch-site': 'same-origin' })],
+    ['an allowed Origin', () => ({ origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })],
+  ])('accepts %s', async (_, headers) => {
+    const session = await emulator.createSession();
+    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: { ...json, ...headers(app.url) }, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+  });
+
+  it('logs out a POST with no body and no content type: revokes the token and clears both cookies', async () => {
+    const session = await emulator.createSession();
+    const res = await request(`${app.url}/api/auth/logout`, { method: 'POST', headers: { origin: app.url }, cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(isCleared(res.cookies[JWT])).toBe(true);
+    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+    expect(emulator.calls('logout')).toBe(1);
+
+    const after = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    expect(after.status).toBe(401);
+  });
+
+  it('still clears the cookies on logout while Crossmint is down', async () => {
+    const session = await emulator.createSession();
+    emulator.fault('logout', { status: 503 });
+    const res = await request(`${app.url}/api/auth/logout`, { method: 'POST', cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(isCleared(res.cookies[JWT])).toBe(true);
+    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+  });
+
+  it('keeps the global guard on every other route', async () => {
+    const res = await request(`${app.url}/public`);
+    expect(res.status).toBe(401);
+  });
+});
