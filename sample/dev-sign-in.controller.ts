@@ -1,0 +1,21 @@
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { CrossmintAuthService } from 'nestjs-crossmint-auth';
+import type { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
+
+export const EMULATOR = Symbol('EMULATOR');
+
+/** Emulator mode only: stands in for Crossmint's hosted sign-in by minting a session and setting its cookies. */
+@Controller('dev')
+export class DevSignInController {
+  constructor(
+    @Inject(EMULATOR) private readonly emulator: CrossmintAuthEmulator,
+    private readonly auth: CrossmintAuthService,
+  ) {}
+
+  @Get('sign-in')
+  async signIn(@Query('email') email = 'dev@example.com', @Res({ passthrough: true }) res: object) {
+    const session = await this.emulator.createSession({ email });
+    this.auth.storeAuthMaterial(res as never, session);
+    return { signedIn: session.user, next: 'GET /me, /me/profile or /feed with these cookies' };
+  }
+}

@@ -1,0 +1,17 @@
+import { Controller, Get } from '@nestjs/common';
+
+@Controller()
+export class HomeController {
+  @Get()
+  home() {
+    return {
+      routes: {
+        'GET /me': 'your user id (guarded)',
+        'GET /me/profile': 'your Crossmint profile (guarded, uses getUser)',
+        'GET /feed': 'works signed in or out (session interceptor)',
+        'POST /api/auth/refresh': "the browser SDK's refreshRoute",
+        'POST /api/auth/logout': "the browser SDK's logoutRoute",
+      },
+    };
+  }
+}
