@@ -5,6 +5,11 @@ export default {
   testMatch: ['**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The sample imports the package by name; tests run it from source.
+    '^nestjs-crossmint-auth$': '<rootDir>/lib/index.ts',
+    '^nestjs-crossmint-auth/testing$': '<rootDir>/lib/testing/index.ts',
+  },
   testTimeout: 20000,
 };
