@@ -1,9 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { CrossmintAuthCookies, type CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
 import type { RequestLike, ResponseLike } from './cookies/http-message.js';
-import { CROSSMINT_AUTH_OPTIONS } from './crossmint-auth.constants.js';
 import { CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
-import type { ResolvedCrossmintAuthOptions } from './crossmint-auth.options.js';
 import { CrossmintApi, type CrossmintUser } from './http/crossmint-api.js';
 import { CrossmintJwtVerifier, type CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
 import type { CrossmintSession, RefreshedCrossmintSession } from './session/crossmint-session.js';
@@ -24,7 +22,6 @@ export class CrossmintAuthService {
     private readonly verifier: CrossmintJwtVerifier,
     private readonly api: CrossmintApi,
     private readonly cookies: CrossmintAuthCookies,
-    @Inject(CROSSMINT_AUTH_OPTIONS) readonly options: ResolvedCrossmintAuthOptions,
   ) {}
 
   /**
