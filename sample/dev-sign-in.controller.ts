@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Inject, Post, Query, Redirect, Res } from '@nestjs/common';
 import { CrossmintAuthService } from 'nestjs-crossmint-auth';
 import type { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
 
@@ -17,5 +17,16 @@ export class DevSignInController {
     const session = await this.emulator.createSession({ email });
     this.auth.storeAuthMaterial(res as never, session);
     return { signedIn: session.user, next: 'GET /me, /me/profile or /feed with these cookies' };
+  }
+
+  /** The sign-in form's target: sets the cookies, then sends the browser to its account page. */
+  @Post('sign-in')
+  @Redirect('/account', 303)
+  async signInForm(@Body('email') email: unknown, @Res({ passthrough: true }) res: object): Promise<void> {
+    if (typeof email !== 'string' || email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+      throw new BadRequestException('Enter an email address');
+    }
+    const session = await this.emulator.createSession({ email });
+    this.auth.storeAuthMaterial(res as never, session);
   }
 }

@@ -28,6 +28,7 @@ async function bootstrap() {
     const stop = () => emulator!.stop();
     process.once('SIGINT', stop).once('SIGTERM', stop);
     logger.log(`Crossmint emulator on ${emulator.baseUrl} (no CROSSMINT_API_KEY set)`);
+    logger.log(`Browser:   open ${url}/sign-in`);
     logger.log(`Sign in:   curl -c jar.txt '${url}/dev/sign-in?email=alice@example.com'  (or open it in a browser)`);
     logger.log(`Then:      curl -b jar.txt -c jar.txt ${url}/me   |  ${url}/me/profile  |  ${url}/feed`);
   }
