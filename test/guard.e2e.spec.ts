@@ -1,18 +1,19 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
-import { isCleared, request } from './support/http.js';
+import { createTestApp, PLATFORM_VARIANTS, type TestApp } from './support/test-app.js';
+import { get } from 'node:http';
+import { cookieHeader, isCleared, parseSetCookies, request } from './support/http.js';
 
 const JWT = 'crossmint-jwt';
 const REFRESH = 'crossmint-refresh-token';
 
-describe('CrossmintAuthGuard (SPEC §4)', () => {
+describe.each(PLATFORM_VARIANTS)('CrossmintAuthGuard (SPEC §4) on $name', ({ platform, cookiePlugin }) => {
   let emulator: CrossmintAuthEmulator;
   let app: TestApp;
 
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
-    app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 } });
+    app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 }, platform, cookiePlugin });
   });
   afterAll(async () => {
     await app.close();
@@ -159,8 +160,100 @@ describe('CrossmintAuthGuard (SPEC §4)', () => {
     expect(res.cookies.other.value).toBe('1');
     expect(res.setCookies.filter((c) => c.startsWith(`${JWT}=`))).toHaveLength(1);
     expect(res.setCookies.filter((c) => c.startsWith(`${REFRESH}=`))).toHaveLength(1);
+    expect(res.setCookies).toHaveLength(4);
+  });
+
+  it('keeps Set-Cookie headers the handler wrote before the session was refreshed', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await request(`${app.url}/session/with-cookie`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ userId: session.userId, refreshed: true });
+    expect(res.cookies.theme.value).toBe('dark');
+    expect(res.cookies.other.value).toBe('1');
+    expect(res.setCookies.filter((c) => c.startsWith(`${JWT}=`))).toHaveLength(1);
+    expect(res.setCookies.filter((c) => c.startsWith(`${REFRESH}=`))).toHaveLength(1);
+    expect(res.setCookies).toHaveLength(4);
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('replaces auth cookies the handler set through the platform before the module wrote them', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await request(`${app.url}/session/after-clear`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.setCookies.filter((c) => c.startsWith(`${JWT}=`))).toHaveLength(1);
+    expect(res.setCookies.filter((c) => c.startsWith(`${REFRESH}=`))).toHaveLength(1);
+    expect(res.cookies[JWT].value).toMatch(/^ey/);
+    expect(res.cookies[REFRESH].value).not.toBe(session.refreshToken.secret);
+  });
+
+  it("marks the cookies Secure unless the request is plain http to localhost (secure: 'auto')", async () => {
+    const local = await emulator.createSession({ expired: true });
+    const loopback = await request(`${app.url}/protected`, { cookies: { [JWT]: local.jwt, [REFRESH]: local.refreshToken.secret } });
+    expect(loopback.cookies[JWT].attributes.secure).toBeUndefined();
+    expect(loopback.cookies[REFRESH].attributes.secure).toBeUndefined();
+
+    const remote = await emulator.createSession({ expired: true });
+    const setCookies = await setCookiesFor(`${app.url}/protected`, {
+      host: 'app.example.com',
+      cookie: cookieHeader({ [JWT]: remote.jwt, [REFRESH]: remote.refreshToken.secret }),
+    });
+    const cookies = parseSetCookies(setCookies);
+    expect(cookies[JWT].attributes.secure).toBe(true);
+    expect(cookies[REFRESH].attributes.secure).toBe(true);
+  });
+
+  it('runs on the platform it says', () => {
+    expect(app.app.getHttpAdapter().getType()).toBe(platform);
   });
 });
+
+describe('CrossmintAuthGuard with @fastify/cookie parseOptions', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    app = await createTestApp({
+      moduleOptions: emulator.moduleOptions(),
+      platform: 'fastify',
+      cookiePlugin: true,
+      fastifyCookieOptions: {
+        secret: 'a-cookie-signing-secret',
+        parseOptions: { signed: true, httpOnly: true, secure: true, domain: 'example.com', path: '/app', sameSite: 'strict', partitioned: true, priority: 'high' },
+      },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.stop();
+  });
+
+  it("writes the auth cookies with the module's attributes, not the plugin's defaults", async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await request(`${app.url}/protected/with-cookie`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    // The handler's cookie does get the plugin's defaults...
+    expect(res.cookies.theme.attributes).toMatchObject({ domain: 'example.com', httponly: true, secure: true, samesite: 'Strict' });
+    // ...the auth cookies do not: unsigned, host-only, Path=/, SameSite=Lax, no Secure on plain http to localhost.
+    expect(res.cookies[JWT].value.split('.')).toHaveLength(3);
+    expect(res.cookies[REFRESH].value).not.toContain('.');
+    for (const name of [JWT, REFRESH]) {
+      expect(res.cookies[name].attributes).toEqual({ path: '/', expires: expect.any(String), samesite: 'Lax' });
+    }
+    const verified = await request(`${app.url}/protected`, { cookies: { [JWT]: res.cookies[JWT].value } });
+    expect(verified.status).toBe(200);
+  });
+});
+
+/** A GET with a Host header of our choosing (fetch always sends the URL's). */
+function setCookiesFor(url: string, headers: Record<string, string>): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.headers['set-cookie'] ?? []));
+    }).on('error', reject);
+  });
+}
 
 function now(): number {
   return Math.floor(Date.now() / 1000);

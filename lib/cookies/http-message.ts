@@ -1,3 +1,5 @@
+import { serialize, type SerializeOptions } from 'cookie';
+
 /**
  * The few things the module needs from a request or response, whether it is Express's, Fastify's or a
  * bare Node message. Fastify's reply keeps its own header list, so it is written through its API.
@@ -20,6 +22,14 @@ interface FastifyReplyLike extends ResponseLike {
   header(name: string, value: unknown): unknown;
   removeHeader(name: string): unknown;
   request?: RequestLike;
+  /** Present when @fastify/cookie is registered. */
+  setCookie?(name: string, value: string, options: Record<string, unknown>): unknown;
+}
+
+export interface ResponseCookie {
+  name: string;
+  value: string;
+  options: SerializeOptions;
 }
 
 interface NodeResponseLike extends ResponseLike {
@@ -53,6 +63,38 @@ export function setResponseHeader(response: ResponseLike, name: string, value: s
     (response as NodeResponseLike).setHeader(name, value);
   }
 }
+
+/**
+ * Sets cookies, replacing earlier Set-Cookie headers of the same names and keeping everyone else's.
+ * @fastify/cookie keeps `reply.setCookie` cookies aside and appends them in an onSend hook, after the header
+ * list, so with it registered the cookies go through `setCookie` too: one entry per name, the last write wins.
+ */
+export function setResponseCookies(response: ResponseLike, cookies: ResponseCookie[]): void {
+  if (headersSent(response)) return;
+  const names = new Set(cookies.map((cookie) => cookie.name));
+  const others = responseSetCookies(response).filter((cookie) => !names.has(cookie.slice(0, cookie.indexOf('=')).trim()));
+  if (isFastifyReply(response) && typeof response.setCookie === 'function') {
+    response.removeHeader('set-cookie');
+    if (others.length > 0) response.header('set-cookie', others);
+    for (const { name, value, options } of cookies) response.setCookie(name, value, { ...FASTIFY_COOKIE_DEFAULTS_OFF, ...options });
+  } else {
+    setResponseHeader(response, 'Set-Cookie', [...others, ...cookies.map(({ name, value, options }) => serialize(name, value, options))]);
+  }
+}
+
+/** @fastify/cookie merges its `parseOptions` into every cookie; none of them may change an auth cookie (e.g. `signed`). */
+const FASTIFY_COOKIE_DEFAULTS_OFF = {
+  domain: undefined,
+  path: undefined,
+  expires: undefined,
+  maxAge: undefined,
+  httpOnly: false,
+  secure: false,
+  partitioned: false,
+  priority: undefined,
+  signed: false,
+  encode: undefined,
+};
 
 export function responseSetCookies(response: ResponseLike): string[] {
   const value = response.getHeader('set-cookie');

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
+import { UseGuards, UseInterceptors } from '@nestjs/common';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { CrossmintAuthGuard, CrossmintSessionInterceptor, CurrentUser, type CrossmintAuthUser } from '../lib/index.js';
+import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+import { isCleared, request, type TestResponse } from './support/http.js';
+
+const JWT = 'crossmint-jwt';
+const REFRESH = 'crossmint-refresh-token';
+
+@ObjectType()
+class Viewer {
+  @Field()
+  userId!: string;
+
+  @Field()
+  sub!: string;
+}
+
+@Resolver()
+class ViewerResolver {
+  @Query(() => Viewer)
+  @UseGuards(CrossmintAuthGuard)
+  me(@CurrentUser() user: CrossmintAuthUser, @CurrentUser('userId') userId: string): Viewer {
+    return { userId, sub: user.claims.sub };
+  }
+
+  @Query(() => String, { nullable: true })
+  @UseInterceptors(CrossmintSessionInterceptor)
+  maybeMe(@CurrentUser('userId') userId?: string): string | null {
+    return userId ?? null;
+  }
+}
+
+describe('Crossmint auth in GraphQL resolvers (Apollo on Express)', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    app = await createTestApp({
+      moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 },
+      imports: [
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          graphiql: false,
+          context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+        }),
+      ],
+      controllers: [],
+      providers: [ViewerResolver],
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.stop();
+  });
+  beforeEach(() => {
+    emulator.clearFaults();
+    emulator.resetCalls();
+  });
+
+  function graphql(query: string, init: { cookies?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<TestResponse> {
+    return request(`${app.url}/graphql`, {
+      method: 'POST',
+      cookies: init.cookies,
+      headers: { 'content-type': 'application/json', ...init.headers },
+      body: JSON.stringify({ query }),
+    });
+  }
+
+  it('lets a valid cookie JWT through the guard and resolves @CurrentUser', async () => {
+    const session = await emulator.createSession();
+    const res = await graphql('{ me { userId sub } }', { cookies: { [JWT]: session.jwt } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ data: { me: { userId: session.userId, sub: session.userId } } });
+    expect(res.setCookies).toEqual([]);
+  });
+
+  it('accepts a Bearer token', async () => {
+    const session = await emulator.createSession();
+    const res = await graphql('{ me { userId } }', { headers: { authorization: `Bearer ${session.jwt}` } });
+    expect(res.body).toEqual({ data: { me: { userId: session.userId } } });
+  });
+
+  it('refreshes an expired session and rotates the cookies on the HTTP response', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await graphql('{ me { userId } }', { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ data: { me: { userId: session.userId } } });
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(res.cookies[JWT].value).toMatch(/^ey/);
+    expect(res.cookies[JWT].value).not.toBe(session.jwt);
+    expect(res.cookies[REFRESH].value).not.toBe(session.refreshToken.secret);
+    expect(res.setCookies).toHaveLength(2);
+    // Apollo's cache-control plugin writes its own header over the module's `private, no-store`.
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers an UNAUTHENTICATED error without calling Crossmint when there are no credentials', async () => {
+    const res = await graphql('{ me { userId } }');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0]).toMatchObject({
+      message: 'Authentication required',
+      path: ['me'],
+      extensions: { code: 'UNAUTHENTICATED', originalError: { statusCode: 401, error: 'Unauthorized' } },
+    });
+    expect(emulator.calls('jwks') + emulator.calls('refresh')).toBe(0);
+    expect(res.setCookies).toEqual([]);
+  });
+
+  it('clears the cookies and leaks no token when Crossmint rejects the refresh token', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.revokeRefreshToken(session.refreshToken.secret);
+    const res = await graphql('{ me { userId } }', { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(isCleared(res.cookies[JWT])).toBe(true);
+    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+    expect(res.text).not.toContain(session.jwt);
+    expect(res.text).not.toContain(session.refreshToken.secret);
+    expect(res.text).not.toContain(emulator.apiKey);
+  });
+
+  it('reports a Crossmint outage as a 503 error with Retry-After and keeps the cookies', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { status: 502 });
+    const res = await graphql('{ me { userId } }', { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors[0].extensions).toMatchObject({
+      code: 'INTERNAL_SERVER_ERROR',
+      status: 503,
+      originalError: { statusCode: 503, error: 'Service Unavailable' },
+    });
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(res.setCookies).toEqual([]);
+  });
+
+  it('runs the interceptor on an optional query: anonymous, valid, and refreshed', async () => {
+    const anonymous = await graphql('{ maybeMe }');
+    expect(anonymous.body).toEqual({ data: { maybeMe: null } });
+
+    const valid = await emulator.createSession();
+    const signedIn = await graphql('{ maybeMe }', { cookies: { [JWT]: valid.jwt } });
+    expect(signedIn.body).toEqual({ data: { maybeMe: valid.userId } });
+
+    const expired = await emulator.createSession({ expired: true });
+    const refreshed = await graphql('{ maybeMe }', { cookies: { [JWT]: expired.jwt, [REFRESH]: expired.refreshToken.secret } });
+    expect(refreshed.body).toEqual({ data: { maybeMe: expired.userId } });
+    expect(refreshed.cookies[REFRESH].value).not.toBe(expired.refreshToken.secret);
+  });
+
+  it('lets the interceptor clear a revoked session without failing the query', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.revokeRefreshToken(session.refreshToken.secret);
+    const res = await graphql('{ maybeMe }', { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.body).toEqual({ data: { maybeMe: null } });
+    expect(isCleared(res.cookies[JWT])).toBe(true);
+    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+  });
+});
+
+describe("Crossmint auth in GraphQL resolvers with Nest's default context ({ req } only) and Apollo's cache headers off", () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    app = await createTestApp({
+      moduleOptions: emulator.moduleOptions(),
+      imports: [
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          graphiql: false,
+          plugins: [ApolloServerPluginCacheControl({ calculateHttpHeaders: false })],
+        }),
+      ],
+      controllers: [],
+      providers: [ViewerResolver],
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.stop();
+  });
+
+  it('still rotates the cookies (Express links the response from `req.res`) and keeps the module\'s Cache-Control', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const res = await request(`${app.url}/graphql`, {
+      method: 'POST',
+      cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret },
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { userId } }' }),
+    });
+    expect(res.body).toEqual({ data: { me: { userId: session.userId } } });
+    expect(res.cookies[REFRESH].value).not.toBe(session.refreshToken.secret);
+    expect(res.setCookies).toHaveLength(2);
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+  });
+});
