@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parse, serialize, type SerializeOptions } from 'cookie';
+import { parse, type SerializeOptions } from 'cookie';
 import { CROSSMINT_AUTH_OPTIONS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE } from '../crossmint-auth.constants.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import type { CrossmintRefreshToken } from '../http/crossmint-api.js';
@@ -8,9 +8,10 @@ import {
   isLocalPlainHttp,
   requestHeader,
   requestOf,
-  responseSetCookies,
+  setResponseCookies,
   setResponseHeader,
   type RequestLike,
+  type ResponseCookie,
   type ResponseLike,
 } from './http-message.js';
 
@@ -44,9 +45,12 @@ export class CrossmintAuthCookies {
   /** A Bearer token, when accepted and present, is the only credential looked at; otherwise the cookies. */
   readCredentials(request: RequestLike): CrossmintCredentials {
     if (this.options.acceptBearerToken) {
-      const authorization = requestHeader(request, 'authorization');
-      const match = authorization && /^Bearer[ ]+([^\s]+)\s*$/i.exec(authorization);
-      if (match) return { jwt: match[1], source: 'bearer' };
+      // Any Bearer header counts, malformed or not: a bad one must not fall back to the cookies.
+      const match = /^\s*Bearer(?:\s+(.*))?$/is.exec(requestHeader(request, 'authorization') ?? '');
+      if (match) {
+        const token = match[1]?.trim();
+        return { jwt: token && /^[^\s;,]+$/.test(token) ? token : undefined, source: 'bearer' };
+      }
     }
     const cookies = this.parseCookieHeader(request);
     return {
@@ -61,28 +65,40 @@ export class CrossmintAuthCookies {
     return pick(this.parseCookieHeader(request), this.refreshNames, MAX_SECRET_LENGTH);
   }
 
-  /** Sets both auth cookies, replacing earlier auth Set-Cookie headers and keeping everyone else's. */
+  /**
+   * Sets both auth cookies under the configured names, and under the project-scoped names the request carried:
+   * those are read first, so left stale they would shadow the new material. Earlier auth Set-Cookie headers are
+   * replaced, everyone else's kept.
+   */
   write(response: ResponseLike, material: CrossmintAuthMaterial): void {
     const request = requestOf(response);
     const { cookies } = this.options;
     const expires = new Date(material.refreshToken.expiresAt);
+    const { jwtNames, refreshNames } = this.namesToWrite(request);
+    const jwt = this.attributes(request, { expires, httpOnly: false });
+    const refresh = this.attributes(request, { expires, httpOnly: cookies.httpOnlyRefreshToken });
     this.setCookies(response, [
-      serialize(cookies.jwt, material.jwt, this.attributes(request, { expires, httpOnly: false })),
-      serialize(
-        cookies.refreshToken,
-        material.refreshToken.secret,
-        this.attributes(request, { expires, httpOnly: cookies.httpOnlyRefreshToken }),
-      ),
+      ...jwtNames.map((name) => ({ name, value: material.jwt, options: jwt })),
+      ...refreshNames.map((name) => ({ name, value: material.refreshToken.secret, options: refresh })),
     ]);
   }
 
   /** Expires the auth cookies: the configured names and any project-scoped ones the request carried. */
   clear(response: ResponseLike): void {
     const request = requestOf(response);
-    const present = request ? this.parseCookieHeader(request) : {};
-    const names = unique([this.options.cookies.jwt, this.options.cookies.refreshToken, ...[...this.jwtNames, ...this.refreshNames].filter((name) => name in present)]);
+    const { jwtNames, refreshNames } = this.namesToWrite(request);
     const expired = this.attributes(request, { expires: new Date(0), maxAge: 0 });
-    this.setCookies(response, names.map((name) => serialize(name, '', expired)));
+    this.setCookies(response, [...jwtNames, ...refreshNames].map((name) => ({ name, value: '', options: expired })));
+  }
+
+  /** The configured names, plus the project-scoped ones the request carried. */
+  private namesToWrite(request: RequestLike | undefined): { jwtNames: string[]; refreshNames: string[] } {
+    const present = request ? this.parseCookieHeader(request) : {};
+    const carried = (names: string[]) => names.filter((name) => name in present);
+    return {
+      jwtNames: unique([this.options.cookies.jwt, ...carried(this.jwtNames)]),
+      refreshNames: unique([this.options.cookies.refreshToken, ...carried(this.refreshNames)]),
+    };
   }
 
   private parseCookieHeader(request: RequestLike): Record<string, string | undefined> {
@@ -101,10 +117,8 @@ export class CrossmintAuthCookies {
     };
   }
 
-  private setCookies(response: ResponseLike, cookies: string[]): void {
-    const names = new Set(cookies.map((cookie) => cookie.slice(0, cookie.indexOf('='))));
-    const others = responseSetCookies(response).filter((cookie) => !names.has(cookie.slice(0, cookie.indexOf('=')).trim()));
-    setResponseHeader(response, 'Set-Cookie', [...others, ...cookies]);
+  private setCookies(response: ResponseLike, cookies: ResponseCookie[]): void {
+    setResponseCookies(response, cookies);
     setResponseHeader(response, 'Cache-Control', 'private, no-store');
   }
 }

@@ -101,6 +101,9 @@ export class CrossmintApi {
   }
 }
 
+/** RFC 6265 cookie-octets: a secret the cookies can carry and read back unchanged. */
+const REFRESH_SECRET = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}$/;
+
 function isClientError(status: number): boolean {
   // 408 and 429 are the server's trouble, not the token's.
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -124,7 +127,7 @@ function isRefreshResponse(value: unknown): value is CrossmintRefreshResponse {
   return (
     isObject(refresh) &&
     typeof refresh.secret === 'string' &&
-    refresh.secret !== '' &&
+    REFRESH_SECRET.test(refresh.secret) &&
     typeof refresh.expiresAt === 'string' &&
     !Number.isNaN(Date.parse(refresh.expiresAt)) &&
     isObject(user) &&

@@ -1,0 +1,135 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { decodeJwt } from 'jose';
+import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { isCleared, request, type TestResponse } from './support/http.js';
+import { LogCapture } from './support/log-capture.js';
+import { JWT_COOKIE, REFRESH_COOKIE, createWatchedApp, sessionCookies, type WatchedApp } from './support/security.js';
+
+const RESULT_TTL_MS = 400;
+
+/**
+ * Refresh tokens are one-time (SECURITY.md: replay of refresh tokens). The refresh coordinator shares one
+ * upstream refresh among concurrent requests and hands its result to late requests still carrying the
+ * consumed secret for `refreshResultTtlMs`; after that, the consumed secret is dead.
+ */
+describe('security: refresh single-flight and late arrivals', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: WatchedApp;
+  let shortTtlApp: WatchedApp;
+  const logs = new LogCapture();
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    app = await createWatchedApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 2000 } }, logs);
+    shortTtlApp = await createWatchedApp({ moduleOptions: { ...emulator.moduleOptions(), refreshResultTtlMs: RESULT_TTL_MS } }, logs);
+  });
+  afterAll(async () => {
+    await Promise.all([app.close(), shortTtlApp.close()]);
+    await emulator.stop();
+  });
+  beforeEach(() => {
+    emulator.clearFaults();
+    emulator.resetCalls();
+  });
+  afterEach(() => expect(logs.errors()).toEqual([]));
+
+  const distinct = (responses: TestResponse[], name: string) => new Set(responses.map((res) => res.cookies[name]?.value));
+
+  it('makes exactly one upstream refresh for 100 concurrent requests with the same expired session', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { delayMs: 200, times: 1 });
+    const responses = await Promise.all(Array.from({ length: 100 }, () => request(`${app.url}/protected`, { cookies: sessionCookies(session) })));
+
+    expect(responses.map((res) => res.status)).toEqual(Array(100).fill(200));
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(new Set(responses.map((res) => res.body.userId))).toEqual(new Set([session.userId]));
+    const jwts = distinct(responses, JWT_COOKIE);
+    const secrets = distinct(responses, REFRESH_COOKIE);
+    expect(jwts.size).toBe(1);
+    expect(secrets.size).toBe(1);
+    const [jwt] = jwts;
+    const [secret] = secrets;
+    expect(jwt).not.toBe(session.jwt);
+    expect(secret).not.toBe(session.refreshToken.secret);
+
+    // The shared material is real: it passes without another refresh.
+    const next = await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: jwt!, [REFRESH_COOKIE]: secret! } });
+    expect(next.status).toBe(200);
+    expect(next.setCookies).toEqual([]);
+    expect(emulator.calls('refresh')).toBe(1);
+  });
+
+  it('shares the refresh across the guard, getSession and the interceptor', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { delayMs: 100, times: 1 });
+    const paths = ['/protected', '/session', '/optional'];
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => request(`${app.url}${paths[i % 3]}`, { cookies: sessionCookies(session) })),
+    );
+    expect(responses.map((res) => res.status)).toEqual(Array(30).fill(200));
+    expect(responses.every((res) => res.body.userId === session.userId)).toBe(true);
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(distinct(responses, REFRESH_COOKIE).size).toBe(1);
+  });
+
+  it('never mixes up sessions: concurrent refreshes of different users stay apart', async () => {
+    const sessions = await Promise.all(Array.from({ length: 10 }, () => emulator.createSession({ expired: true })));
+    const responses = await Promise.all(
+      sessions.flatMap((session) => Array.from({ length: 5 }, () => request(`${app.url}/protected`, { cookies: sessionCookies(session) }).then((res) => ({ session, res })))),
+    );
+    expect(emulator.calls('refresh')).toBe(10);
+    for (const { session, res } of responses) {
+      expect(res.status).toBe(200);
+      expect(res.body.userId).toBe(session.userId);
+      expect(decodeJwt(res.cookies[JWT_COOKIE].value).sub).toBe(session.userId);
+    }
+  });
+
+  it('hands the new material to a late request still carrying the consumed secret, until refreshResultTtlMs', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const first = await request(`${shortTtlApp.url}/protected`, { cookies: sessionCookies(session) });
+    expect(first.status).toBe(200);
+
+    // Another tab, a moment later, with the old cookies: same new material, no second upstream call.
+    const late = await request(`${shortTtlApp.url}/protected`, { cookies: sessionCookies(session) });
+    expect(late.status).toBe(200);
+    expect(late.cookies[JWT_COOKIE].value).toBe(first.cookies[JWT_COOKIE].value);
+    expect(late.cookies[REFRESH_COOKIE].value).toBe(first.cookies[REFRESH_COOKIE].value);
+    expect(emulator.calls('refresh')).toBe(1);
+
+    // Past the window the consumed secret goes upstream again, and Crossmint refuses it.
+    await new Promise((resolve) => setTimeout(resolve, RESULT_TTL_MS + 100));
+    const replay = await request(`${shortTtlApp.url}/protected`, { cookies: sessionCookies(session) });
+    expect(replay.status).toBe(401);
+    expect(isCleared(replay.cookies[JWT_COOKIE])).toBe(true);
+    expect(isCleared(replay.cookies[REFRESH_COOKIE])).toBe(true);
+    expect(emulator.calls('refresh')).toBe(2);
+
+    // The rotated material is unaffected.
+    const rotated = { [JWT_COOKIE]: first.cookies[JWT_COOKIE].value, [REFRESH_COOKIE]: first.cookies[REFRESH_COOKIE].value };
+    expect((await request(`${shortTtlApp.url}/protected`, { cookies: rotated })).status).toBe(200);
+  });
+
+  it('shares a transient failure without remembering it: the session survives the next attempt', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { status: 503, delayMs: 100, times: 1 });
+    const failed = await Promise.all(Array.from({ length: 20 }, () => request(`${app.url}/protected`, { cookies: sessionCookies(session) })));
+    expect(failed.map((res) => res.status)).toEqual(Array(20).fill(503));
+    expect(failed.every((res) => res.setCookies.length === 0)).toBe(true);
+    expect(emulator.calls('refresh')).toBe(1);
+
+    const retried = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+    expect(retried.status).toBe(200);
+    expect(emulator.calls('refresh')).toBe(2);
+  });
+
+  it('shares a definitive refusal: 20 concurrent requests with a revoked token, one upstream call, all 401', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.revokeRefreshToken(session.refreshToken.secret);
+    emulator.fault('refresh', { delayMs: 100, times: 1 });
+    const responses = await Promise.all(Array.from({ length: 20 }, () => request(`${app.url}/protected`, { cookies: sessionCookies(session) })));
+    expect(responses.map((res) => res.status)).toEqual(Array(20).fill(401));
+    expect(responses.every((res) => isCleared(res.cookies[REFRESH_COOKIE]))).toBe(true);
+    expect(emulator.calls('refresh')).toBe(1);
+  });
+});

@@ -1,0 +1,227 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { isCleared, request, type TestResponse } from './support/http.js';
+import { LogCapture } from './support/log-capture.js';
+import { rawRequest } from './support/raw-http.js';
+import { JWT_COOKIE, REFRESH_COOKIE, createWatchedApp, nowSec, sessionCookies, type WatchedApp } from './support/security.js';
+
+const REFRESH_ROUTE = '/api/auth/refresh';
+const LOGOUT_ROUTE = '/api/auth/logout';
+const ALLOWED = 'https://app.example.com';
+const json = { 'content-type': 'application/json' };
+
+/**
+ * The browser SDK's refresh and logout routes (SECURITY.md: CSRF on the refresh/logout routes). The CSRF
+ * check is the browser's own Origin / Sec-Fetch-Site; the JSON contract is the one the browser SDK expects:
+ * 200 `{jwt, refreshToken, user}` plus Set-Cookie, or a non-2xx JSON with a `message`.
+ */
+describe('security: refresh and logout routes', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: WatchedApp;
+  const logs = new LogCapture();
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    app = await createWatchedApp(
+      { moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 300, routes: { refresh: REFRESH_ROUTE, logout: LOGOUT_ROUTE, allowedOrigins: [ALLOWED] } } },
+      logs,
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.stop();
+  });
+  beforeEach(() => {
+    emulator.clearFaults();
+    emulator.resetCalls();
+  });
+  afterEach(() => {
+    const errors = logs.errors();
+    logs.clear();
+    expect(errors).toEqual([]);
+  });
+
+  const post = (path: string, init: { headers?: Record<string, string>; body?: string; cookies?: Record<string, string> } = {}) =>
+    request(`${app.url}${path}`, { method: 'POST', ...init });
+  function expectJsonError(res: TestResponse, status: number): void {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ statusCode: status, message: expect.any(String), error: expect.any(String) });
+  }
+
+  describe('CSRF: the Origin decides, then Sec-Fetch-Site', () => {
+    it.each([
+      ['a sibling subdomain', 'https://evil.app.example.com'],
+      ['a look-alike suffix', 'https://app.example.com.evil.example'],
+      ['an allowed host on another port', 'https://app.example.com:8443'],
+      ['the app host on another port', () => `http://${new URL(app.url).hostname}:1`],
+      ['an Origin that is not a URL', 'garbage'],
+      ['an empty Origin', ' '],
+    ])('refuses %s with 403 JSON, on both routes, before touching the session', async (_, origin) => {
+      const session = await emulator.createSession();
+      const value = typeof origin === 'function' ? origin() : origin;
+      for (const path of [REFRESH_ROUTE, LOGOUT_ROUTE]) {
+        const res = await post(path, { headers: { ...json, origin: value }, body: '{}', cookies: sessionCookies(session) });
+        expectJsonError(res, 403);
+        expect(res.setCookies).toEqual([]);
+      }
+      expect(emulator.calls('refresh') + emulator.calls('logout')).toBe(0);
+    });
+
+    it('lets a foreign Origin win over a same-origin Sec-Fetch-Site', async () => {
+      const session = await emulator.createSession();
+      const res = await post(REFRESH_ROUTE, { headers: { ...json, origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }, body: '{}', cookies: sessionCookies(session) });
+      expect(res.status).toBe(403);
+    });
+
+    it('refuses a cross-site form POST (text/plain body, no Origin spoofing possible) by its Sec-Fetch-Site', async () => {
+      const session = await emulator.createSession();
+      const res = await post(REFRESH_ROUTE, {
+        headers: { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site' },
+        body: JSON.stringify({ refresh: session.refreshToken.secret }),
+      });
+      expect(res.status).toBe(403);
+      expect(emulator.calls('refresh')).toBe(0);
+    });
+
+    it('accepts a same-origin request that names the app host with a default port', async () => {
+      const session = await emulator.createSession();
+      const res = await rawRequest(app.url, {
+        method: 'POST',
+        path: REFRESH_ROUTE,
+        headers: [['Host', 'app.example.com'], ['Origin', 'https://app.example.com:443'], ['Content-Type', 'application/json'], ['Cookie', `${REFRESH_COOKIE}=${session.refreshToken.secret}`]],
+        body: '{}',
+      });
+      expect(res.status).toBe(200);
+    });
+
+    it('accepts Sec-Fetch-Site none and a request without either header (not a browser that can be tricked)', async () => {
+      const [first, second] = await Promise.all([emulator.createSession(), emulator.createSession()]);
+      expect((await post(REFRESH_ROUTE, { headers: { ...json, 'sec-fetch-site': 'none' }, body: '{}', cookies: sessionCookies(first) })).status).toBe(200);
+      expect((await post(REFRESH_ROUTE, { headers: json, body: '{}', cookies: sessionCookies(second) })).status).toBe(200);
+    });
+
+    it('serves the routes on POST only: a GET (an <img>, a link) never refreshes or logs out', async () => {
+      const session = await emulator.createSession();
+      for (const path of [REFRESH_ROUTE, LOGOUT_ROUTE]) {
+        const res = await request(`${app.url}${path}`, { cookies: sessionCookies(session) });
+        expect(res.status).toBe(404);
+        expect(res.setCookies).toEqual([]);
+      }
+      expect(emulator.calls('refresh') + emulator.calls('logout')).toBe(0);
+    });
+  });
+
+  describe('JSON contract under hostile bodies', () => {
+    it('answers the SDK shape, with the JWT the cookie carries and no refresh secret', async () => {
+      const session = await emulator.createSession();
+      const res = await post(REFRESH_ROUTE, { headers: { ...json, origin: ALLOWED }, body: JSON.stringify({ refresh: session.refreshToken.secret }) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(Object.keys(res.body).sort()).toEqual(['jwt', 'refreshToken', 'user']);
+      expect(res.body.jwt).toBe(res.cookies[JWT_COOKIE].value);
+      expect(res.body.refreshToken).toEqual({ expiresAt: expect.any(String) });
+      expect(res.text).not.toContain(res.cookies[REFRESH_COOKIE].value);
+      expect(res.text).not.toContain(session.refreshToken.secret);
+      expect(res.headers.get('cache-control')).toBe('private, no-store');
+    });
+
+    it.each([
+      ['a non-string refresh', JSON.stringify({ refresh: 42 })],
+      ['an empty refresh', JSON.stringify({ refresh: '' })],
+      ['an oversized refresh', JSON.stringify({ refresh: 'r'.repeat(5000) })],
+      ['a JSON array', JSON.stringify([{ refresh: 'x' }])],
+    ])('falls back to the cookie on a body with %s', async (_, body) => {
+      const session = await emulator.createSession();
+      const res = await post(REFRESH_ROUTE, { headers: json, body, cookies: sessionCookies(session) });
+      expect(res.status).toBe(200);
+      expect(res.body.user.id).toBe(session.userId);
+      expect(emulator.calls('refresh')).toBe(1);
+    });
+
+    it.each([
+      ['a non-string refresh', JSON.stringify({ refresh: { $ne: null } })],
+      ['an oversized refresh', JSON.stringify({ refresh: 'r'.repeat(5000) })],
+    ])('answers 401 JSON without calling Crossmint on a body with %s and no cookie', async (_, body) => {
+      const res = await post(REFRESH_ROUTE, { headers: json, body });
+      expectJsonError(res, 401);
+      expect(emulator.calls('refresh')).toBe(0);
+    });
+
+    it.each([
+      ['truncated JSON', (secret: string) => `{"refresh":"${secret}"`],
+      ['JSON null (the parser is strict)', () => 'null'],
+      ['a top-level JSON string', (secret: string) => JSON.stringify(secret)],
+    ])('answers 400 JSON (never 500) to %s, without calling Crossmint or touching the cookies', async (_, body) => {
+      const session = await emulator.createSession();
+      const res = await post(REFRESH_ROUTE, { headers: json, body: body(session.refreshToken.secret), cookies: { [JWT_COOKIE]: session.jwt } });
+      expectJsonError(res, 400);
+      expect(res.setCookies).toEqual([]);
+      expect(emulator.calls('refresh')).toBe(0);
+    });
+
+    it('answers 413 (never 500) to a body over the parser limit', async () => {
+      const res = await post(REFRESH_ROUTE, { headers: json, body: JSON.stringify({ refresh: 'x', padding: 'p'.repeat(2 * 1024 * 1024) }) });
+      expect(res.status).toBe(413);
+      expect(emulator.calls('refresh')).toBe(0);
+      // Nest 11's body parser also logs the 413 at error level (Nest 12 does not); it is not a 500.
+      const parserLogs = logs.entries.filter((entry) => /PayloadTooLarge|entity too large/i.test(entry.text));
+      parserLogs.forEach((entry) => logs.entries.splice(logs.entries.indexOf(entry), 1));
+    });
+
+    it('answers 503 JSON with Retry-After and writes nothing when the refreshed JWT does not verify', async () => {
+      const session = await emulator.createSession();
+      const jwt = await emulator.signJwt({ sub: session.userId, aud: emulator.projectId, exp: nowSec() + 60 }, { key: 'foreign' });
+      emulator.fault('refresh', { status: 200, body: JSON.stringify({ jwt, refresh: { secret: 'next', expiresAt: '2100-01-01T00:00:00Z' }, user: { id: session.userId } }), times: 1 });
+      const res = await post(REFRESH_ROUTE, { headers: json, body: '{}', cookies: sessionCookies(session) });
+      expectJsonError(res, 503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(res.setCookies).toEqual([]);
+      expect(res.text).not.toContain(jwt);
+    });
+
+    it('answers 401 JSON and clears the cookies on a refresh token Crossmint refuses, echoing nothing', async () => {
+      const session = await emulator.createSession();
+      emulator.fault('refresh', { status: 401, body: JSON.stringify({ message: `bad token ${session.refreshToken.secret}` }), times: 1 });
+      const res = await post(REFRESH_ROUTE, { headers: json, body: '{}', cookies: sessionCookies(session) });
+      expectJsonError(res, 401);
+      expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
+      expect(res.text).not.toContain(session.refreshToken.secret);
+    });
+
+    it('shares one upstream refresh among concurrent route calls with the same secret', async () => {
+      const session = await emulator.createSession();
+      emulator.fault('refresh', { delayMs: 100, times: 1 });
+      const responses = await Promise.all(Array.from({ length: 10 }, () => post(REFRESH_ROUTE, { headers: json, body: '{}', cookies: sessionCookies(session) })));
+      expect(responses.map((res) => res.status)).toEqual(Array(10).fill(200));
+      expect(new Set(responses.map((res) => res.body.jwt)).size).toBe(1);
+      expect(emulator.calls('refresh')).toBe(1);
+    });
+
+    it('logs out whatever the body, and answers JSON', async () => {
+      const session = await emulator.createSession();
+      const res = await post(LOGOUT_ROUTE, { headers: { 'content-type': 'text/plain' }, body: '<<garbage>>', cookies: sessionCookies(session) });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({});
+      expect(isCleared(res.cookies[JWT_COOKIE]) && isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
+      expect(emulator.calls('logout')).toBe(1);
+    });
+
+    it('logs out on a Crossmint timeout, clearing the cookies', async () => {
+      const session = await emulator.createSession();
+      emulator.fault('logout', { delayMs: 900, times: 1 });
+      const res = await post(LOGOUT_ROUTE, { cookies: sessionCookies(session) });
+      expect(res.status).toBe(200);
+      expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
+    });
+  });
+
+  it('keeps the routes exact: no prefix match, no trailing segment', async () => {
+    const session = await emulator.createSession();
+    for (const path of [`${REFRESH_ROUTE}/x`, `${REFRESH_ROUTE}x`, `/x${REFRESH_ROUTE}`]) {
+      const res = await post(path, { headers: json, body: '{}', cookies: sessionCookies(session) });
+      expect(res.status).toBe(404);
+    }
+    expect(emulator.calls('refresh')).toBe(0);
+  });
+});
