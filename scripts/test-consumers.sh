@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Installs the packed package into two scratch apps and runs a jest e2e test in each, the way users do:
+#   nest11-cjs: Nest 11, CommonJS, ts-jest in its default (CommonJS, type-checking) mode -> require condition
+#   nest12-esm: Nest 12, "type": "module", jest in ESM mode like this repo            -> import condition
+# Each test boots a Nest app with CrossmintAuthModule.forRoot(emulator.moduleOptions()) and a guarded route,
+# then checks over real HTTP that a valid session passes and a request without credentials gets 401.
+# Usage: scripts/test-consumers.sh (from a clone after `npm ci`; it builds and packs the package itself).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+started=$SECONDS
+
+# --prefer-offline reuses cached registry metadata (version ranges still apply): a warm run takes ~35 s
+# instead of ~2 min; a cold cache simply fetches.
+npm_install() { npm install --prefer-offline --no-audit --no-fund --loglevel=error "$@"; }
+
+cd "$repo"
+npm run build --silent
+tarball="$work/$(npm pack --pack-destination "$work" --loglevel=error | tail -n 1)"
+echo "packed $(basename "$tarball") ($((SECONDS - started))s)"
+
+# write_spec <dir> <nest major> <jest globals import line>
+write_spec() {
+  mkdir -p "$1/test"
+  cat > "$1/test/app.e2e.spec.ts" <<EOF
+$3
+import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { readFileSync } from 'node:fs';
+import { CrossmintAuthGuard, CrossmintAuthModule, CurrentUser } from 'nestjs-crossmint-auth';
+import { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
+
+@Controller()
+class AppController {
+  @Get('me')
+  @UseGuards(CrossmintAuthGuard)
+  me(@CurrentUser('userId') userId: string) {
+    return { userId };
+  }
+}
+
+describe('nestjs-crossmint-auth installed from the packed tarball', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    @Module({ imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions() })], controllers: [AppController] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.stop();
+  });
+
+  it('runs on Nest $2', () => {
+    const { version } = JSON.parse(readFileSync('node_modules/@nestjs/core/package.json', 'utf8'));
+    expect(version.split('.')[0]).toBe('$2');
+  });
+
+  it('lets a valid session through', async () => {
+    const session = await emulator.createSession();
+    const res = await fetch(\`\${url}/me\`, { headers: { cookie: \`crossmint-jwt=\${session.jwt}\` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ userId: session.userId });
+  });
+
+  it('answers 401 without credentials', async () => {
+    const res = await fetch(\`\${url}/me\`);
+    expect(res.status).toBe(401);
+  });
+});
+EOF
+}
+
+setup_nest11_cjs() {
+  local dir="$work/nest11-cjs"
+  mkdir -p "$dir"
+  echo '{ "name": "consumer-nest11-cjs", "private": true }' > "$dir/package.json"
+  # The classic Nest tsconfig ("module": "commonjs", so node10 resolution): ts-jest type-checks against it.
+  cat > "$dir/tsconfig.json" <<'EOF'
+{
+  "compilerOptions": {
+    "module": "commonjs",
+    "target": "ES2021",
+    "lib": ["ES2022", "DOM"],
+    "strict": true,
+    "experimentalDecorators": true,
+    "emitDecoratorMetadata": true,
+    "esModuleInterop": true,
+    "skipLibCheck": true,
+    "types": ["node", "jest"]
+  }
+}
+EOF
+  # The current Nest 11 starter's resolution (nodenext in a CommonJS package): type-checked with tsc.
+  cat > "$dir/tsconfig.nodenext.json" <<'EOF'
+{ "extends": "./tsconfig.json", "compilerOptions": { "module": "nodenext", "moduleResolution": "nodenext", "noEmit": true } }
+EOF
+  cat > "$dir/jest.config.js" <<'EOF'
+module.exports = { testEnvironment: 'node', testMatch: ['**/*.spec.ts'], transform: { '^.+\\.ts$': 'ts-jest' } };
+EOF
+  write_spec "$dir" 11 ''
+  cd "$dir"
+  npm_install @nestjs/common@^11 @nestjs/core@^11 @nestjs/platform-express@^11 @nestjs/testing@^11 \
+    reflect-metadata rxjs jest@^30 ts-jest@^29 typescript@~5.9 @types/jest@^30 @types/node@^20 "$tarball"
+  node_modules/.bin/tsc -p tsconfig.nodenext.json
+  node node_modules/jest/bin/jest.js
+}
+
+setup_nest12_esm() {
+  local dir="$work/nest12-esm"
+  mkdir -p "$dir"
+  echo '{ "name": "consumer-nest12-esm", "private": true, "type": "module" }' > "$dir/package.json"
+  cat > "$dir/tsconfig.json" <<'EOF'
+{
+  "compilerOptions": {
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "target": "ES2022",
+    "lib": ["ES2022", "DOM"],
+    "strict": true,
+    "experimentalDecorators": true,
+    "emitDecoratorMetadata": true,
+    "isolatedModules": true,
+    "skipLibCheck": true,
+    "noEmit": true,
+    "types": ["node"]
+  }
+}
+EOF
+  cat > "$dir/jest.config.js" <<'EOF'
+export default {
+  testEnvironment: 'node',
+  testMatch: ['**/*.spec.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+EOF
+  write_spec "$dir" 12 "import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';"
+  cd "$dir"
+  npm_install @nestjs/common@^12 @nestjs/core@^12 @nestjs/platform-express@^12 @nestjs/testing@^12 \
+    reflect-metadata rxjs jest@^30 @jest/globals@^30 ts-jest@^29 typescript@~5.9 @types/node@^20 "$tarball"
+  # isolatedModules makes ts-jest transpile only, so type-check the way users build.
+  node_modules/.bin/tsc -p tsconfig.json
+  node --experimental-vm-modules node_modules/jest/bin/jest.js
+}
+
+# Both consumers install and test in parallel; each runs in its own subshell with errexit active.
+consumers=(nest11-cjs nest12-esm)
+pids=()
+for name in "${consumers[@]}"; do
+  (
+    begin=$SECONDS
+    trap 'echo $((SECONDS - begin)) > "$work/$name.seconds"' EXIT
+    "setup_${name//-/_}"
+  ) > "$work/$name.log" 2>&1 &
+  pids+=("$!")
+done
+
+failed=0
+summary=()
+for i in "${!consumers[@]}"; do
+  name="${consumers[$i]}"
+  status=PASS
+  wait "${pids[$i]}" || status=FAIL
+  if [[ $status == FAIL ]]; then
+    failed=1
+    echo "---- $name log ----"
+    cat "$work/$name.log"
+  fi
+  summary+=("$name: $status ($(cat "$work/$name.seconds")s, $(grep -m1 -o 'Tests: .*' "$work/$name.log" || echo 'no jest result'))")
+done
+printf '%s\n' "${summary[@]}"
+echo "consumers total $((SECONDS - started))s"
+exit "$failed"
