@@ -2,6 +2,7 @@ import type { JSONWebKeySet } from 'jose';
 import { parseCrossmintApiKey } from './crossmint-api-key.js';
 import { CROSSMINT_BASE_URLS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE } from './crossmint-auth.constants.js';
 import type { CrossmintHttpClient } from './http/crossmint-http-client.interface.js';
+import type { CrossmintRefreshStore } from './refresh-store/crossmint-refresh-store.interface.js';
 
 export type CookieSameSite = 'lax' | 'strict' | 'none';
 
@@ -57,10 +58,17 @@ export interface CrossmintAuthModuleOptions {
   jwksCooldownMs?: number;
   /** Verified JWTs remembered until their `exp` (bounded LRU). Default 10,000; 0 disables. */
   verifiedTokenCacheSize?: number;
-  /** How long a refresh result is handed to late requests still carrying the consumed secret, in ms. Default 10 s. */
+  /** How long a refresh result is handed to late requests still carrying the consumed secret, in ms. Default 10 s. Default store only. */
   refreshResultTtlMs?: number;
-  /** Bound of that refresh-result cache. Default 10,000. */
+  /** Bound of that refresh-result cache. Default 10,000. Default store only. */
   refreshResultCacheSize?: number;
+  /**
+   * Where refreshes are coordinated. Default: an `InMemoryRefreshStore` sized by the two options above,
+   * which covers one process. Behind a load balancer, the parallel requests of one browser land on
+   * different instances with the same one-time refresh token: pass a `RedisRefreshStore` so that one
+   * instance refreshes and the others reuse its result.
+   */
+  refreshStore?: CrossmintRefreshStore;
   /** Serve the browser SDK's refresh/logout routes. Off by default. */
   routes?: CrossmintAuthRoutesOptions;
 }
@@ -91,6 +99,7 @@ export interface ResolvedCrossmintAuthOptions {
   verifiedTokenCacheSize: number;
   refreshResultTtlMs: number;
   refreshResultCacheSize: number;
+  refreshStore?: CrossmintRefreshStore;
   routes?: { refresh?: string; logout?: string; allowedOrigins: string[] };
 }
 
@@ -155,6 +164,7 @@ export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions)
     verifiedTokenCacheSize: int('verifiedTokenCacheSize', options.verifiedTokenCacheSize, CROSSMINT_AUTH_DEFAULTS.verifiedTokenCacheSize),
     refreshResultTtlMs: num('refreshResultTtlMs', options.refreshResultTtlMs, CROSSMINT_AUTH_DEFAULTS.refreshResultTtlMs, 0),
     refreshResultCacheSize: int('refreshResultCacheSize', options.refreshResultCacheSize, CROSSMINT_AUTH_DEFAULTS.refreshResultCacheSize),
+    refreshStore: checkRefreshStore(options.refreshStore),
     routes,
   };
 }
@@ -205,10 +215,15 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, routesEnabled: bool
   if (resolved.sameSite === 'none' && resolved.secure === false) {
     throw new OptionError('cookies.sameSite', "'none' requires Secure cookies (browsers drop them otherwise)");
   }
-  const hostPrefixed = [resolved.jwt, resolved.refreshToken].some((name) => name.startsWith('__Host-'));
+  const names = [resolved.jwt, resolved.refreshToken];
+  const hostPrefixed = names.some((name) => /^__Host-/i.test(name));
   if (hostPrefixed && (resolved.secure === false || resolved.domain !== undefined || resolved.path !== '/')) {
     throw new OptionError('cookies', "with a '__Host-' name requires secure, path '/' and no domain");
   }
+  const securePrefixed = names.some((name) => /^__Secure-/i.test(name));
+  if (securePrefixed && resolved.secure === false) throw new OptionError('cookies', "with a '__Secure-' name requires secure");
+  // Browsers drop these cookies without `Secure`, even from http://localhost, so 'auto' cannot leave it off.
+  if (resolved.secure === 'auto' && (hostPrefixed || securePrefixed || resolved.sameSite === 'none')) resolved.secure = true;
   return resolved;
 }
 
@@ -238,6 +253,13 @@ function checkHttpClient(client: CrossmintHttpClient | undefined): CrossmintHttp
     throw new OptionError('httpClient', 'must implement `request(request)`');
   }
   return client;
+}
+
+function checkRefreshStore(store: CrossmintRefreshStore | undefined): CrossmintRefreshStore | undefined {
+  if (store !== undefined && typeof store?.run !== 'function') {
+    throw new OptionError('refreshStore', 'must implement `run(secret, refresh)`, like `RedisRefreshStore`');
+  }
+  return store;
 }
 
 function bool(option: string, value: unknown, fallback: boolean): boolean {

@@ -22,3 +22,7 @@ export type { CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
 export type { CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
 export type { CrossmintSession, CrossmintAuthUser, RefreshedCrossmintSession } from './session/crossmint-session.js';
 export { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
+export type { CrossmintRefreshStore, CrossmintRefreshResult } from './refresh-store/crossmint-refresh-store.interface.js';
+export { InMemoryRefreshStore, type InMemoryRefreshStoreOptions } from './refresh-store/in-memory-refresh-store.js';
+export { RedisRefreshStore, type RedisRefreshStoreOptions } from './refresh-store/redis-refresh-store.js';
+export type { RedisRefreshStoreClient } from './refresh-store/redis-refresh-store-client.interface.js';

@@ -4,6 +4,7 @@ import { setResponseHeader, type RequestLike, type ResponseLike } from '../cooki
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
 import { CrossmintApi } from '../http/crossmint-api.js';
 import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
+import type { CrossmintRefreshResult } from '../refresh-store/crossmint-refresh-store.interface.js';
 import type { CrossmintSession, RefreshedCrossmintSession } from './crossmint-session.js';
 import { RefreshCoordinator } from './refresh-coordinator.js';
 
@@ -70,26 +71,35 @@ export class CrossmintSessionResolver {
     return this.refresh(refreshToken);
   }
 
-  /** One upstream refresh per refresh secret, however many requests carry it; the new JWT is verified before use. */
+  /** One upstream refresh per refresh secret, however many requests (or instances) carry it; the new JWT is verified before use. */
   refresh(secret: string): Promise<RefreshedCrossmintSession> {
-    return this.coordinator.run(secret, async () => {
-      const answer = await this.api.refresh(secret);
-      let claims;
-      try {
-        claims = await this.verifier.verify(answer.jwt);
-      } catch (error) {
-        if (error instanceof CrossmintAuthenticationError) {
-          this.logger.warn('Crossmint refresh answered a JWT that does not verify');
-          throw new CrossmintServiceUnavailableError();
-        }
-        throw error;
-      }
-      if (claims.sub !== answer.user.id) {
-        this.logger.warn('Crossmint refresh answered a JWT for another user than its user field');
+    return this.coordinator.run(
+      secret,
+      async () => {
+        const answer = await this.api.refresh(secret);
+        return { jwt: answer.jwt, refreshToken: answer.refresh, user: answer.user };
+      },
+      (result) => this.toRefreshedSession(result),
+    );
+  }
+
+  /** Every instance verifies refreshed material itself, also when another instance shared it. */
+  private async toRefreshedSession({ jwt, refreshToken, user }: CrossmintRefreshResult): Promise<RefreshedCrossmintSession> {
+    let claims;
+    try {
+      claims = await this.verifier.verify(jwt);
+    } catch (error) {
+      if (error instanceof CrossmintAuthenticationError) {
+        this.logger.warn('Crossmint refresh answered a JWT that does not verify');
         throw new CrossmintServiceUnavailableError();
       }
-      return { jwt: answer.jwt, refreshToken: answer.refresh, userId: claims.sub, claims, user: answer.user, refreshed: true };
-    });
+      throw error;
+    }
+    if (claims.sub !== user.id) {
+      this.logger.warn('Crossmint refresh answered a JWT for another user than its user field');
+      throw new CrossmintServiceUnavailableError();
+    }
+    return { jwt, refreshToken, userId: claims.sub, claims, user, refreshed: true };
   }
 
   private async resolveAndStore(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {

@@ -1,36 +1,39 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
-import { LruCache } from '../utils/lru-cache.js';
+import type { CrossmintRefreshResult, CrossmintRefreshStore } from '../refresh-store/crossmint-refresh-store.interface.js';
+import { InMemoryRefreshStore } from '../refresh-store/in-memory-refresh-store.js';
+import { hashRefreshSecret } from '../refresh-store/refresh-secret-hash.js';
 
 /**
  * Refresh tokens are good for one refresh, so concurrent requests carrying the same secret must share
- * one upstream call (single-flight), and requests arriving shortly after with the consumed secret
- * (another tab, a request already in flight) get the same result instead of a 401.
+ * one upstream call (single-flight, always in this process) and its result (the `refreshStore`: this
+ * process by default, every instance with a shared store). Whatever the store hands back is accepted
+ * (verified) once per flight before it becomes a session.
  * Keys are a hash of the secret, never the secret itself.
  */
 @Injectable()
 export class RefreshCoordinator {
   private readonly inFlight = new Map<string, Promise<unknown>>();
-  private readonly recent: LruCache<string, unknown>;
+  private readonly store: CrossmintRefreshStore;
 
-  constructor(@Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions) {
-    this.recent = new LruCache(options.refreshResultTtlMs > 0 ? options.refreshResultCacheSize : 0);
+  constructor(@Inject(CROSSMINT_AUTH_OPTIONS) options: ResolvedCrossmintAuthOptions) {
+    this.store =
+      options.refreshStore ??
+      new InMemoryRefreshStore({ resultTtlMs: options.refreshResultTtlMs, maxSize: options.refreshResultCacheSize });
   }
 
-  run<T>(secret: string, refresh: () => Promise<T>): Promise<T> {
-    const key = createHash('sha256').update(secret).digest('base64url');
-    const recent = this.recent.get(key);
-    if (recent !== undefined) return Promise.resolve(recent as T);
-
+  run<T>(
+    secret: string,
+    refresh: () => Promise<CrossmintRefreshResult>,
+    accept: (result: CrossmintRefreshResult) => Promise<T>,
+  ): Promise<T> {
+    const key = hashRefreshSecret(secret);
     let pending = this.inFlight.get(key) as Promise<T> | undefined;
     if (!pending) {
-      pending = refresh()
-        .then((result) => {
-          this.recent.set(key, result, Date.now() + this.options.refreshResultTtlMs);
-          return result;
-        })
+      pending = this.store
+        .run(secret, refresh)
+        .then(accept)
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }

@@ -1,0 +1,225 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import type { CrossmintRefreshResult, CrossmintRefreshStore } from './crossmint-refresh-store.interface.js';
+import { InMemoryRefreshStore } from './in-memory-refresh-store.js';
+import { openRefreshOutcome, sealRefreshOutcome, type RefreshOutcome } from './refresh-outcome-cipher.js';
+import type { RedisRefreshStoreClient } from './redis-refresh-store-client.interface.js';
+import { hashRefreshSecret } from './refresh-secret-hash.js';
+
+export interface RedisRefreshStoreOptions {
+  /** Prefix of every key the store writes. Default `crossmint-auth:refresh:`. */
+  keyPrefix?: string;
+  /** How long a shared result, or Crossmint's refusal of the secret, stays in Redis, in ms. Default 10 s. */
+  resultTtlMs?: number;
+  /**
+   * How long a Crossmint outage met by the elected refresher is shared, in ms: requests waiting on it, and
+   * new ones meanwhile, answer 503 instead of calling Crossmint again. Keep it above `pollIntervalMs`. Default 1 s.
+   */
+  unavailableTtlMs?: number;
+  /**
+   * How long an instance holds the election for a secret, in ms. Must outlast one refresh call (the module's
+   * `timeoutMs`); if the instance dies mid-refresh, another one takes over after this. Default 10 s.
+   */
+  lockTtlMs?: number;
+  /** How long a request waits for another instance's result before answering 503, in ms. Default 15 s. */
+  waitTimeoutMs?: number;
+  /** How often a waiting request reads the shared result, in ms. Default 25. */
+  pollIntervalMs?: number;
+  /** A Redis command slower than this counts as Redis being unreachable, in ms. Default 1000. */
+  commandTimeoutMs?: number;
+  /** Bound of the in-process cache of results this instance has seen (each kept for `resultTtlMs`). Default 10,000. */
+  localCacheSize?: number;
+}
+
+const LOCK_PREFIX = 'lock:';
+const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
+const ELECTED = Symbol('elected');
+
+class RedisUnavailableError extends Error {}
+
+/**
+ * Coordinates refreshes across every instance that shares a Redis: one instance is elected per consumed
+ * secret (`SET key NX PX`), refreshes at Crossmint, and shares the outcome for `resultTtlMs`; the others
+ * poll until it appears. A refresh token Crossmint refused is shared too (the others answer 401 without
+ * calling Crossmint), and so is a Crossmint outage, briefly (the others answer 503).
+ *
+ * Nothing stored is usable by someone who reads Redis: keys are a SHA-256 of the consumed secret, and
+ * outcomes are encrypted with a key derived from that secret (see `sealRefreshOutcome`). Each instance
+ * verifies a shared JWT again before it becomes a session.
+ *
+ * When Redis is unreachable the store logs a warning and refreshes within this instance, as without a
+ * store; a request that was already waiting on another instance's refresh answers 503 instead, since
+ * calling Crossmint with a secret that instance may have consumed would log the user out.
+ */
+export class RedisRefreshStore implements CrossmintRefreshStore {
+  private readonly logger = new Logger('CrossmintAuth');
+  private readonly local: InMemoryRefreshStore;
+  private readonly keyPrefix: string;
+  private readonly resultTtlMs: number;
+  private readonly unavailableTtlMs: number;
+  private readonly lockTtlMs: number;
+  private readonly waitTimeoutMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly commandTimeoutMs: number;
+  private redisDown = false;
+
+  constructor(
+    private readonly redis: RedisRefreshStoreClient,
+    options: RedisRefreshStoreOptions = {},
+  ) {
+    if (typeof redis?.get !== 'function' || typeof redis?.set !== 'function') {
+      throw new Error('RedisRefreshStore: the first argument must be a Redis client (an ioredis instance).');
+    }
+    if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
+      throw new Error('RedisRefreshStore: option `keyPrefix` must be a string.');
+    }
+    this.keyPrefix = options.keyPrefix ?? 'crossmint-auth:refresh:';
+    this.resultTtlMs = positive('resultTtlMs', options.resultTtlMs, 10_000);
+    this.unavailableTtlMs = positive('unavailableTtlMs', options.unavailableTtlMs, 1_000);
+    this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, 10_000);
+    this.waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs, 15_000);
+    this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs, 25);
+    this.commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 1_000);
+    const localCacheSize = options.localCacheSize ?? 10_000;
+    if (!Number.isInteger(localCacheSize) || localCacheSize < 0) {
+      throw new Error('RedisRefreshStore: option `localCacheSize` must be a whole number >= 0.');
+    }
+    // In front of Redis: one Redis round per secret per instance, and results seen here outlive a Redis outage.
+    this.local = new InMemoryRefreshStore({ resultTtlMs: this.resultTtlMs, maxSize: localCacheSize });
+  }
+
+  run(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
+    return this.local.run(secret, () => this.runShared(secret, refresh));
+  }
+
+  private async runShared(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
+    const keyHash = hashRefreshSecret(secret);
+    const key = this.keyPrefix + keyHash;
+    const lock = LOCK_PREFIX + randomBytes(12).toString('base64url');
+    let shared: string | typeof ELECTED;
+    try {
+      shared = await this.electOrWait(key, lock);
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      // Refresh here. If Redis is only slow, a timed-out `SET NX` of ours may still land: sharing the
+      // outcome (after it, on the same connection) keeps other instances from waiting on a lock nobody holds.
+      return this.refreshAndShare(secret, keyHash, key, lock, refresh);
+    }
+    if (shared === ELECTED) return this.refreshAndShare(secret, keyHash, key, lock, refresh);
+    return this.open(secret, keyHash, shared);
+  }
+
+  /** `ELECTED` when this request is to refresh, else the sealed outcome another instance shared. */
+  private async electOrWait(key: string, lock: string): Promise<string | typeof ELECTED> {
+    const deadline = Date.now() + this.waitTimeoutMs;
+    let value: string | null = null;
+    let contended = false;
+    try {
+      for (;;) {
+        if (value === null) {
+          if ((await this.command(() => this.redis.set(key, lock, 'PX', this.lockTtlMs, 'NX'))) === 'OK') return ELECTED;
+          contended = true;
+        }
+        value = await this.command(() => this.redis.get(key));
+        if (value !== null && !value.startsWith(LOCK_PREFIX)) return value;
+        if (Date.now() >= deadline) {
+          this.logger.warn('Gave up waiting for another instance to refresh a session');
+          throw new CrossmintServiceUnavailableError();
+        }
+        // null: the holder's lock just expired without an outcome; try to take over at once.
+        if (value !== null) await sleep(this.pollIntervalMs);
+      }
+    } catch (error) {
+      // Another instance holds (or held) this secret: calling Crossmint with it here could log the user out.
+      if (error instanceof RedisUnavailableError && contended) throw new CrossmintServiceUnavailableError();
+      throw error;
+    }
+  }
+
+  private async refreshAndShare(
+    secret: string,
+    keyHash: string,
+    key: string,
+    lock: string,
+    refresh: () => Promise<CrossmintRefreshResult>,
+  ): Promise<CrossmintRefreshResult> {
+    let result: CrossmintRefreshResult;
+    try {
+      result = await refresh();
+    } catch (error) {
+      const failure: RefreshOutcome = { ok: false, error: error instanceof CrossmintAuthenticationError ? 'unauthorized' : 'unavailable' };
+      const ttl = failure.error === 'unauthorized' ? this.resultTtlMs : this.unavailableTtlMs;
+      await this.shareFailure(key, lock, sealRefreshOutcome(secret, keyHash, failure), ttl);
+      throw error;
+    }
+    const sealed = sealRefreshOutcome(secret, keyHash, { ok: true, result });
+    // A success always wins, even over a lock taken after ours expired: the secret is consumed either way.
+    await this.command(() => this.redis.set(key, sealed, 'PX', this.resultTtlMs)).catch(() => undefined);
+    return result;
+  }
+
+  /** A failure replaces only our own lock (or nothing): never another instance's outcome. */
+  private async shareFailure(key: string, lock: string, sealed: string, ttlMs: number): Promise<void> {
+    try {
+      const current = await this.command(() => this.redis.get(key));
+      if (current === null || current === lock) await this.command(() => this.redis.set(key, sealed, 'PX', ttlMs));
+    } catch {
+      // Already logged; the others time out or take over when the lock expires.
+    }
+  }
+
+  private open(secret: string, keyHash: string, sealed: string): CrossmintRefreshResult {
+    let outcome: RefreshOutcome;
+    try {
+      outcome = openRefreshOutcome(secret, keyHash, sealed);
+    } catch {
+      this.logger.warn('A shared refresh result in Redis could not be decrypted; answering 503');
+      throw new CrossmintServiceUnavailableError();
+    }
+    if (outcome.ok) return outcome.result;
+    if (outcome.error === 'unauthorized') throw new CrossmintAuthenticationError('Session expired or revoked');
+    throw new CrossmintServiceUnavailableError();
+  }
+
+  /** One Redis command, bounded by `commandTimeoutMs`; any failure becomes `RedisUnavailableError`. */
+  private async command<T>(send: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (this.redis.status !== undefined && DOWN_STATES.has(this.redis.status)) {
+        throw new RedisUnavailableError(`connection ${this.redis.status}`);
+      }
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RedisUnavailableError('command timed out')), this.commandTimeoutMs);
+      });
+      const reply = await Promise.race([send(), timeout]);
+      if (this.redisDown) {
+        this.redisDown = false;
+        this.logger.log('Redis is reachable again; refreshes are coordinated across instances');
+      }
+      return reply;
+    } catch (error) {
+      if (!this.redisDown) {
+        this.redisDown = true;
+        this.logger.warn(`Redis is unreachable (${reason(error)}); refreshes are coordinated within this instance only until it is back`);
+      }
+      throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(reason(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function positive(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`RedisRefreshStore: option \`${option}\` must be a finite number > 0.`);
+  }
+  return value;
+}
+
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.slice(0, 200);
+}

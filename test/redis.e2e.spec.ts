@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisRefreshStore } from '../lib/index.js';
+import { sealRefreshOutcome } from '../lib/refresh-store/refresh-outcome-cipher.js';
+import { CrossmintAuthEmulator, type EmulatorSession } from '../lib/testing/index.js';
+import { isCleared, request, type TestResponse } from './support/http.js';
+import { findRedisServer, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+
+const JWT = 'crossmint-jwt';
+const REFRESH = 'crossmint-refresh-token';
+const PREFIX = 'test:crossmint-refresh:';
+const INSTANCES = 3;
+
+const redisServerBinary = findRedisServer();
+// Locally the suite may be skipped without redis-server; under CI it must run, so it fails with a clear message.
+const describeRedis = redisServerBinary || process.env.CI ? describe : describe.skip;
+
+describeRedis('RedisRefreshStore: refresh coordination across app instances (real redis-server)', () => {
+  let redisServer: RedisServer | undefined;
+  let emulator: CrossmintAuthEmulator;
+  const clients: Redis[] = [];
+  const apps: TestApp[] = [];
+  let inspector: Redis;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    if (!redisServerBinary) {
+      throw new Error('redis-server is not on PATH and CI requires this suite: install it with `apt-get install -y redis-server`');
+    }
+    redisServer = await startRedisServer({ binary: redisServerBinary });
+    emulator = await CrossmintAuthEmulator.start();
+    for (let i = 0; i < INSTANCES; i++) {
+      const client = connect(redisServer.port);
+      clients.push(client);
+      // Outcomes outlive any test step, so no assertion depends on how fast this machine is.
+      const refreshStore = new RedisRefreshStore(client, { keyPrefix: PREFIX, resultTtlMs: 10_000, unavailableTtlMs: 10_000 });
+      apps.push(await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 2000, refreshStore } }));
+    }
+    inspector = connect(redisServer.port);
+    // Apps are created with `logger: false`; from here on Nest's Logger writes to this collector.
+    Logger.overrideLogger(collector(logs));
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    for (const client of [...clients, inspector]) client?.disconnect();
+    await emulator?.stop();
+    await redisServer?.kill();
+  });
+
+  beforeEach(() => {
+    emulator.clearFaults();
+    emulator.resetCalls();
+  });
+
+  /** Request `i` goes to instance `i % 3`, as a load balancer would spread one browser's requests. */
+  function spread(count: number, session: EmulatorSession, path = '/protected'): Promise<TestResponse[]> {
+    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    return Promise.all(Array.from({ length: count }, (_, i) => request(`${apps[i % INSTANCES].url}${path}`, { cookies })));
+  }
+
+  it('60 concurrent requests with one expired session, spread over three instances, make exactly one upstream refresh', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { delayMs: 150 });
+    const results = await spread(60, session);
+
+    expect(results.map((r) => r.status)).toEqual(Array(60).fill(200));
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(results.every((r) => r.body.userId === session.userId)).toBe(true);
+    const jwts = new Set(results.map((r) => r.cookies[JWT]?.value));
+    const secrets = new Set(results.map((r) => r.cookies[REFRESH]?.value));
+    expect(jwts.size).toBe(1);
+    expect(secrets.size).toBe(1);
+    expect([...jwts][0]).toMatch(/^ey/);
+    expect([...jwts][0]).not.toBe(session.jwt);
+    expect([...secrets][0]).not.toBe(session.refreshToken.secret);
+  });
+
+  it('a late request on another instance with the consumed secret gets the same material from Redis', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const first = await request(`${apps[0].url}/protected`, { cookies });
+    expect(first.status).toBe(200);
+
+    const late = await Promise.all([request(`${apps[1].url}/protected`, { cookies }), request(`${apps[2].url}/protected`, { cookies })]);
+    expect(late.map((r) => r.status)).toEqual([200, 200]);
+    expect(emulator.calls('refresh')).toBe(1);
+    for (const res of late) {
+      expect(res.cookies[JWT].value).toBe(first.cookies[JWT].value);
+      expect(res.cookies[REFRESH].value).toBe(first.cookies[REFRESH].value);
+    }
+  });
+
+  it('stores neither the new JWT nor any secret in plaintext, under hashed keys that expire', async () => {
+    await inspector.flushall();
+    const session = await emulator.createSession({ expired: true, user: { email: 'plaintext-check@example.com' } });
+    const [res] = await spread(3, session);
+    expect(res.status).toBe(200);
+    const newJwt = res.cookies[JWT].value;
+    const newSecret = res.cookies[REFRESH].value;
+
+    const keys = await inspector.keys('*');
+    expect(keys.length).toBe(1);
+    expect(keys[0].startsWith(PREFIX)).toBe(true);
+    const value = (await inspector.get(keys[0]))!;
+    expect(value).toMatch(/^v1:[A-Za-z0-9_-]+$/);
+    const ttl = await inspector.pttl(keys[0]);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+
+    const stored = keys.join('\n') + '\n' + value;
+    const jwtPayload = newJwt.split('.')[1];
+    for (const plaintext of [newJwt, jwtPayload, newSecret, session.refreshToken.secret, session.userId, 'plaintext-check@example.com']) {
+      expect(stored.includes(plaintext)).toBe(false);
+    }
+    // Nor in the encodings a careless store would use.
+    expect(Buffer.from(value.slice(3), 'base64url').toString('latin1').includes(session.userId)).toBe(false);
+  });
+
+  it('a refresh token Crossmint refuses is refused once for all instances: every request answers 401 and clears the cookies', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.revokeRefreshToken(session.refreshToken.secret);
+    emulator.fault('refresh', { delayMs: 150 });
+    const results = await spread(30, session);
+
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(401));
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(results.every((r) => isCleared(r.cookies[JWT]) && isCleared(r.cookies[REFRESH]))).toBe(true);
+
+    // Later requests with that secret learn it from Redis, without calling Crossmint.
+    const late = await spread(3, session);
+    expect(late.map((r) => r.status)).toEqual([401, 401, 401]);
+    expect(emulator.calls('refresh')).toBe(1);
+  });
+
+  it('a Crossmint outage met by the elected refresher is shared as 503 (cookies kept); once it expires, a request refreshes', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { status: 503, delayMs: 150, times: 1 });
+    const results = await spread(30, session);
+
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(503));
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(results.every((r) => r.headers.get('retry-after') !== null && r.setCookies.length === 0)).toBe(true);
+
+    // The outage is shared for `unavailableTtlMs`; expire it now instead of waiting.
+    const key = PREFIX + createHash('sha256').update(session.refreshToken.secret).digest('base64url');
+    const ttl = await inspector.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+    await inspector.del(key);
+
+    const [retried] = await spread(1, session);
+    expect(retried.status).toBe(200);
+    expect(emulator.calls('refresh')).toBe(2);
+  });
+
+  it('a value planted in Redis never becomes a session: not plaintext, not garbage, not a sealed JWT that does not verify', async () => {
+    const forgedJwt = await emulator.signJwt({ sub: 'attacker', aud: 'whatever', exp: Math.floor(Date.now() / 1000) + 600 }, { key: 'foreign' });
+    const validOtherUser = await emulator.createSession();
+    const plants: Array<(secret: string, keyHash: string) => string> = [
+      () => JSON.stringify({ ok: true, result: { jwt: validOtherUser.jwt, refreshToken: validOtherUser.refreshToken, user: { id: validOtherUser.userId } } }),
+      () => 'v1:' + Buffer.alloc(80, 7).toString('base64url'),
+      // Sealed with the right secret (as only a holder of it could), but the JWT is signed by a foreign key.
+      (secret, keyHash) =>
+        sealRefreshOutcome(secret, keyHash, {
+          ok: true,
+          result: { jwt: forgedJwt, refreshToken: { secret: 'forged', expiresAt: new Date(Date.now() + 60_000).toISOString() }, user: { id: 'attacker' } },
+        }),
+    ];
+    for (const plant of plants) {
+      const session = await emulator.createSession({ expired: true });
+      const keyHash = createHash('sha256').update(session.refreshToken.secret).digest('base64url');
+      await inspector.set(PREFIX + keyHash, plant(session.refreshToken.secret, keyHash), 'PX', 10_000);
+
+      const results = await spread(3, session);
+      expect(results.map((r) => r.status)).toEqual([503, 503, 503]);
+      expect(results.every((r) => r.setCookies.length === 0)).toBe(true);
+    }
+    expect(emulator.calls('refresh')).toBe(0);
+  });
+
+  it('Redis that stops answering: requests fall back after `commandTimeoutMs`, and the outcome lands in Redis once it answers', async () => {
+    const session = await emulator.createSession({ expired: true });
+    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const mark = logs.length;
+    redisServer!.pause();
+    let results: TestResponse[];
+    try {
+      results = await Promise.all(Array.from({ length: 5 }, () => request(`${apps[0].url}/protected`, { cookies })));
+    } finally {
+      redisServer!.resume();
+    }
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill(200));
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(logs.slice(mark).some((line) => line.startsWith('warn: Redis is unreachable (command timed out)'))).toBe(true);
+
+    // Instance 0's late `SET NX` lock and then its result reach Redis in order: the result is what stays.
+    const key = PREFIX + createHash('sha256').update(session.refreshToken.secret).digest('base64url');
+    let stored: string | null = null;
+    for (let attempt = 0; attempt < 100 && !stored?.startsWith('v1:'); attempt++) {
+      if (attempt > 0) await sleep(50);
+      stored = await inspector.get(key);
+    }
+    expect(stored).toMatch(/^v1:/);
+    const late = await request(`${apps[1].url}/protected`, { cookies });
+    expect(late.status).toBe(200);
+    expect(late.cookies[JWT].value).toBe(results[0].cookies[JWT].value);
+    expect(emulator.calls('refresh')).toBe(1);
+  });
+
+  it('Redis killed mid-test: requests are still served through the local path, and a warning is logged', async () => {
+    // Refreshed by instance 0 while Redis is up: instance 0 remembers the result itself.
+    const before = await emulator.createSession({ expired: true });
+    const beforeCookies = { [JWT]: before.jwt, [REFRESH]: before.refreshToken.secret };
+    const refreshedBefore = await request(`${apps[0].url}/protected`, { cookies: beforeCookies });
+    expect(refreshedBefore.status).toBe(200);
+    const mark = logs.length;
+
+    await redisServer!.kill();
+    emulator.resetCalls();
+
+    const valid = await emulator.createSession();
+    const validResults = await Promise.all(apps.map((app) => request(`${app.url}/protected`, { cookies: { [JWT]: valid.jwt } })));
+    expect(validResults.map((r) => r.status)).toEqual([200, 200, 200]);
+
+    // Each instance still collapses its own concurrent requests into one refresh.
+    for (const app of apps) {
+      const session = await emulator.createSession({ expired: true });
+      emulator.fault('refresh', { delayMs: 100 });
+      const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+      const results = await Promise.all(Array.from({ length: 20 }, () => request(`${app.url}/protected`, { cookies })));
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(new Set(results.map((r) => r.cookies[JWT].value)).size).toBe(1);
+    }
+    expect(emulator.calls('refresh')).toBe(INSTANCES);
+
+    const late = await request(`${apps[0].url}/protected`, { cookies: beforeCookies });
+    expect(late.status).toBe(200);
+    expect(late.cookies[JWT].value).toBe(refreshedBefore.cookies[JWT].value);
+    expect(emulator.calls('refresh')).toBe(INSTANCES);
+
+    expect(logs.slice(mark).some((line) => line.startsWith('warn: Redis is unreachable'))).toBe(true);
+    const logged = logs.join('\n');
+    for (const secret of [before.refreshToken.secret, before.jwt, valid.jwt]) expect(logged.includes(secret)).toBe(false);
+  });
+
+  it('once Redis is back, the instances coordinate through it again', async () => {
+    const mark = logs.length;
+    redisServer = await startRedisServer({ binary: redisServerBinary, port: redisServer!.port });
+    for (let attempt = 0; attempt < 100 && !clients.every((client) => client.status === 'ready'); attempt++) await sleep(100);
+    expect(clients.map((client) => client.status)).toEqual(Array(INSTANCES).fill('ready'));
+
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { delayMs: 150 });
+    const results = await spread(30, session);
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
+    expect(new Set(results.map((r) => r.cookies[JWT].value)).size).toBe(1);
+    expect(emulator.calls('refresh')).toBe(1);
+    expect(logs.slice(mark).some((line) => line.startsWith('log: Redis is reachable again'))).toBe(true);
+  });
+});
+
+function connect(port: number): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  client.on('error', () => undefined); // reconnection errors once the server is killed
+  return client;
+}
+
+function collector(logs: string[]): LoggerService {
+  const to = (level: string) => (message: unknown) => void logs.push(`${level}: ${String(message)}`);
+  return { log: to('log'), error: to('error'), warn: to('warn'), debug: to('debug'), verbose: to('verbose') };
+}
