@@ -20,3 +20,6 @@ export const DEFAULT_REFRESH_COOKIE = 'crossmint-refresh-token';
 
 /** Algorithms Crossmint signs with; anything else (none, HS*) is refused before a key is looked up. */
 export const CROSSMINT_JWT_ALGORITHMS = ['ES256', 'RS256'];
+
+/** Refresh secrets longer than this are refused wherever they come from (cookie, body, Crossmint's answer). */
+export const MAX_REFRESH_SECRET_LENGTH = 4 * 1024;

@@ -19,7 +19,7 @@ export interface CrossmintAuthCookieOptions {
   secure?: boolean | 'auto';
   /** Default `'lax'`. */
   sameSite?: CookieSameSite;
-  /** Mark the refresh cookie HttpOnly. Default: `true` when `routes` is set, else `false` (the browser SDK reads it). */
+  /** Mark the refresh cookie HttpOnly. Default: `true` when `routes.refresh` is set, else `false` (the browser SDK reads it). */
   httpOnlyRefreshToken?: boolean;
 }
 
@@ -153,7 +153,7 @@ export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions)
     baseUrl: resolveBaseUrl(options.baseUrl ?? CROSSMINT_BASE_URLS[key.environment]),
     projectId,
     jwks: options.jwks === undefined ? undefined : checkJwks(options.jwks),
-    cookies: resolveCookies(options.cookies ?? {}, routes !== undefined),
+    cookies: resolveCookies(options.cookies ?? {}, routes?.refresh !== undefined),
     acceptBearerToken: bool('acceptBearerToken', options.acceptBearerToken, CROSSMINT_AUTH_DEFAULTS.acceptBearerToken),
     clockToleranceSec: num('clockToleranceSec', options.clockToleranceSec, CROSSMINT_AUTH_DEFAULTS.clockToleranceSec, 0),
     httpClient: checkHttpClient(options.httpClient),
@@ -184,7 +184,7 @@ function resolveBaseUrl(value: unknown): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-function resolveCookies(cookies: CrossmintAuthCookieOptions, routesEnabled: boolean): ResolvedCookieOptions {
+function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boolean): ResolvedCookieOptions {
   const resolved: ResolvedCookieOptions = {
     jwt: cookies.jwt ?? DEFAULT_JWT_COOKIE,
     refreshToken: cookies.refreshToken ?? DEFAULT_REFRESH_COOKIE,
@@ -192,7 +192,7 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, routesEnabled: bool
     path: cookies.path ?? CROSSMINT_AUTH_DEFAULTS.cookiePath,
     secure: cookies.secure ?? 'auto',
     sameSite: cookies.sameSite ?? CROSSMINT_AUTH_DEFAULTS.cookieSameSite,
-    httpOnlyRefreshToken: bool('cookies.httpOnlyRefreshToken', cookies.httpOnlyRefreshToken, routesEnabled),
+    httpOnlyRefreshToken: bool('cookies.httpOnlyRefreshToken', cookies.httpOnlyRefreshToken, refreshRoute),
   };
   for (const name of ['jwt', 'refreshToken'] as const) {
     if (typeof resolved[name] !== 'string' || !COOKIE_NAME.test(resolved[name])) {
@@ -233,6 +233,12 @@ function resolveRoutes(routes: CrossmintAuthRoutesOptions): NonNullable<Resolved
     if (path !== undefined && (typeof path !== 'string' || !/^\/[\w\-./]*$/.test(path))) {
       throw new OptionError(`routes.${name}`, "must be a path starting with '/'");
     }
+  }
+  if (routes.refresh === undefined && routes.logout === undefined) {
+    throw new OptionError('routes', 'needs a `refresh` and/or a `logout` path');
+  }
+  if (routes.refresh !== undefined && routes.refresh === routes.logout) {
+    throw new OptionError('routes.logout', 'must differ from `routes.refresh`');
   }
   const allowedOrigins = routes.allowedOrigins ?? [];
   if (!Array.isArray(allowedOrigins) || allowedOrigins.some((origin) => typeof origin !== 'string')) {

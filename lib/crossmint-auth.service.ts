@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CrossmintAuthCookies, type CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
 import type { RequestLike, ResponseLike } from './cookies/http-message.js';
-import { CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
+import { MAX_REFRESH_SECRET_LENGTH } from './crossmint-auth.constants.js';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
 import { CrossmintApi, type CrossmintUser } from './http/crossmint-api.js';
 import { CrossmintJwtVerifier, type CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
 import type { CrossmintSession, RefreshedCrossmintSession } from './session/crossmint-session.js';
@@ -47,7 +48,10 @@ export class CrossmintAuthService {
   }
 
   /** Exchanges a refresh secret for new auth material (one upstream call per secret, however many callers). */
-  refresh(refreshSecret: string): Promise<RefreshedCrossmintSession> {
+  async refresh(refreshSecret: string): Promise<RefreshedCrossmintSession> {
+    if (typeof refreshSecret !== 'string' || refreshSecret === '' || refreshSecret.length > MAX_REFRESH_SECRET_LENGTH) {
+      throw new CrossmintAuthenticationError('Authentication required');
+    }
     return this.sessions.refresh(refreshSecret);
   }
 

@@ -177,9 +177,18 @@ describe('CrossmintAuthModule', () => {
       const res = await request(`${app.url}/users/${encodeURIComponent('missing-user')}`);
       expect(res.status).toBe(404);
       await expect(auth.getUser('..')).rejects.toMatchObject({ status: 400 });
+      await expect(auth.getUser('.')).rejects.toMatchObject({ status: 400 });
       expect((await request(`${app.url}/users/${encodeURIComponent('a/../../session/sdk/auth/logout')}`)).status).toBe(400);
       emulator.fault('user', { status: 500, times: 1 });
       await expect(auth.getUser(user.id)).rejects.toBeInstanceOf(CrossmintServiceUnavailableError);
+    });
+
+    it('refresh() rejects a missing or empty secret as an authentication error, without calling Crossmint', async () => {
+      emulator.resetCalls();
+      for (const secret of [undefined, '', 'x'.repeat(5000)]) {
+        await expect(auth.refresh(secret as never)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
+      }
+      expect(emulator.calls('refresh')).toBe(0);
     });
 
     it('logout revokes the refresh token and clears the cookies', async () => {
@@ -228,6 +237,20 @@ describe('CrossmintAuthModule', () => {
     });
   });
 
+  it('answers 503, not 500, when a refresh store fails in its own way', async () => {
+    const brokenStore = { run: () => Promise.reject(new Error('ECONNREFUSED')) };
+    const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), refreshStore: brokenStore } });
+    try {
+      const expired = await emulator.createSession({ expired: true });
+      const res = await request(`${app.url}/protected`, { cookies: { [JWT]: expired.jwt, [REFRESH]: expired.refreshToken.secret } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(res.setCookies).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
   describe('JWKS cache', () => {
     it('answers 503 (not 401) when the JWKS endpoint is down at cold start, and keeps cookies', async () => {
       const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 300 } });
@@ -255,6 +278,25 @@ describe('CrossmintAuthModule', () => {
         const later = await emulator.createSession();
         expect((await request(`${app.url}/protected`, { cookies: { [JWT]: later.jwt } })).status).toBe(200);
         expect(emulator.calls('jwks')).toBeGreaterThan(0);
+      } finally {
+        emulator.clearFaults();
+        await app.close();
+      }
+    });
+
+    it('does not hammer a failing JWKS endpoint once cached keys are past their stale window', async () => {
+      const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 300, jwksMaxAgeMs: 20, jwksMaxStaleMs: 20, jwksCooldownMs: 0 } });
+      try {
+        const session = await emulator.createSession();
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt } })).status).toBe(200);
+        emulator.fault('jwks', { status: 500 });
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        emulator.resetCalls();
+        const statuses = await Promise.all(
+          Array.from({ length: 20 }, async () => (await request(`${app.url}/protected`, { cookies: { [JWT]: (await emulator.createSession()).jwt } })).status),
+        );
+        expect(statuses).toEqual(Array(20).fill(503));
+        expect(emulator.calls('jwks')).toBeLessThanOrEqual(2);
       } finally {
         emulator.clearFaults();
         await app.close();

@@ -5,16 +5,14 @@ import { serialize, type SerializeOptions } from 'cookie';
  * bare Node message. Fastify's reply keeps its own header list, so it is written through its API.
  */
 export interface RequestLike {
-  headers: Record<string, string | string[] | undefined>;
-  protocol?: string;
-  socket?: { encrypted?: boolean } | null;
-  [key: string]: unknown;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly protocol?: string;
+  readonly socket?: object | null;
 }
 
+/** Express's `Response`, Fastify's `FastifyReply` or a Node `ServerResponse`. */
 export interface ResponseLike {
   getHeader(name: string): unknown;
-  headersSent?: boolean;
-  [key: string]: unknown;
 }
 
 interface FastifyReplyLike extends ResponseLike {
@@ -34,11 +32,13 @@ export interface ResponseCookie {
 
 interface NodeResponseLike extends ResponseLike {
   setHeader(name: string, value: string | string[]): unknown;
+  headersSent?: boolean;
   req?: RequestLike;
 }
 
 function isFastifyReply(response: ResponseLike): response is FastifyReplyLike {
-  return typeof response.raw === 'object' && response.raw !== null && typeof response.header === 'function';
+  const { raw, header } = response as Partial<FastifyReplyLike>;
+  return typeof raw === 'object' && raw !== null && typeof header === 'function';
 }
 
 export function requestHeader(request: RequestLike, name: string): string | undefined {
@@ -50,8 +50,13 @@ export function requestOf(response: ResponseLike): RequestLike | undefined {
   return isFastifyReply(response) ? response.request : (response as NodeResponseLike).req;
 }
 
-export function headersSent(response: ResponseLike): boolean {
-  return Boolean(isFastifyReply(response) ? response.raw.headersSent : response.headersSent);
+function headersSent(response: ResponseLike): boolean {
+  return Boolean(isFastifyReply(response) ? response.raw.headersSent : (response as NodeResponseLike).headersSent);
+}
+
+/** The request's host; HTTP/2 carries it as `:authority`. */
+export function requestHost(request: RequestLike): string | undefined {
+  return requestHeader(request, 'host') ?? requestHeader(request, ':authority');
 }
 
 export function setResponseHeader(response: ResponseLike, name: string, value: string | string[]): void {
@@ -96,7 +101,7 @@ const FASTIFY_COOKIE_DEFAULTS_OFF = {
   encode: undefined,
 };
 
-export function responseSetCookies(response: ResponseLike): string[] {
+function responseSetCookies(response: ResponseLike): string[] {
   const value = response.getHeader('set-cookie');
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value.map(String) : [String(value)];
@@ -105,8 +110,9 @@ export function responseSetCookies(response: ResponseLike): string[] {
 /** Plain http to a loopback host: the one case where `secure: 'auto'` leaves `Secure` off. */
 export function isLocalPlainHttp(request: RequestLike | undefined): boolean {
   if (!request) return false;
-  const protocol = typeof request.protocol === 'string' ? request.protocol : request.socket?.encrypted ? 'https' : 'http';
+  const encrypted = (request.socket as { encrypted?: boolean } | null | undefined)?.encrypted;
+  const protocol = typeof request.protocol === 'string' ? request.protocol : encrypted ? 'https' : 'http';
   if (protocol !== 'http') return false;
-  const host = (requestHeader(request, 'host') ?? '').toLowerCase().replace(/:\d+$/, '');
+  const host = (requestHost(request) ?? '').toLowerCase().replace(/:\d+$/, '');
   return host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]';
 }

@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { JSONWebKeySet } from 'jose';
-import { CROSSMINT_API_PATHS, CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from '../crossmint-auth.constants.js';
+import { CROSSMINT_API_PATHS, CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import type { CrossmintHttpClient } from './crossmint-http-client.interface.js';
@@ -65,7 +65,8 @@ export class CrossmintApi {
   }
 
   async getUser(userId: string): Promise<CrossmintUser> {
-    if (typeof userId !== 'string' || userId === '' || userId.length > 256 || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
+    // '.' and '..' are dot segments even when percent-encoded: URL parsing would drop them from the path.
+    if (typeof userId !== 'string' || userId === '' || userId === '.' || userId.length > 256 || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
       throw new BadRequestException('Invalid user id');
     }
     const { status, json } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
@@ -102,7 +103,7 @@ export class CrossmintApi {
 }
 
 /** RFC 6265 cookie-octets: a secret the cookies can carry and read back unchanged. */
-const REFRESH_SECRET = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{1,4096}$/;
+const REFRESH_SECRET = new RegExp(`^[\\x21\\x23-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]{1,${MAX_REFRESH_SECRET_LENGTH}}$`);
 
 function isClientError(status: number): boolean {
   // 408 and 429 are the server's trouble, not the token's.

@@ -48,17 +48,14 @@ export class JwksKeyStore {
 
   private async currentKeySet(): Promise<KeySet> {
     const keySet = this.keySet;
-    if (!keySet) {
-      // Nothing to serve yet: try again, but do not hammer a JWKS endpoint that is down.
-      if (!this.loading && Date.now() - this.lastAttemptAt < COLD_RETRY_MS) throw new CrossmintServiceUnavailableError();
-      return this.load();
-    }
-    const age = Date.now() - keySet.fetchedAt;
-    if (age <= this.options.jwksMaxAgeMs) return keySet;
-    if (age <= this.options.jwksMaxAgeMs + this.options.jwksMaxStaleMs) {
+    const age = keySet ? Date.now() - keySet.fetchedAt : Number.POSITIVE_INFINITY;
+    if (keySet && age <= this.options.jwksMaxAgeMs) return keySet;
+    if (keySet && age <= this.options.jwksMaxAgeMs + this.options.jwksMaxStaleMs) {
       if (this.mayFetch()) this.load().catch(() => undefined);
       return keySet;
     }
+    // No usable keys (cold start, or stale for too long): try again, but do not hammer a JWKS endpoint that is down.
+    if (!this.loading && Date.now() - this.lastAttemptAt < COLD_RETRY_MS) throw new CrossmintServiceUnavailableError();
     return this.load();
   }
 

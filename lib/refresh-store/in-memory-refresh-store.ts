@@ -10,12 +10,12 @@ export interface InMemoryRefreshStoreOptions {
 }
 
 /**
- * Coordinates refreshes within this process: one call per secret at a time, and a short, bounded cache
- * of results so that requests arriving just after with the consumed secret (another tab, a request
- * already in flight) get the new material instead of a 401. Failures are not cached.
+ * Coordinates refreshes within this process: a short, bounded cache of results so that requests arriving
+ * just after with the consumed secret (another tab, a request already in flight) get the new material
+ * instead of a 401. Concurrent calls are already one call by then: the module's single-flight stands in
+ * front of every store. Failures are not cached.
  */
 export class InMemoryRefreshStore implements CrossmintRefreshStore {
-  private readonly inFlight = new Map<string, Promise<CrossmintRefreshResult>>();
   private readonly recent: LruCache<string, CrossmintRefreshResult>;
   private readonly resultTtlMs: number;
 
@@ -28,17 +28,9 @@ export class InMemoryRefreshStore implements CrossmintRefreshStore {
     const key = hashRefreshSecret(secret);
     const recent = this.recent.get(key);
     if (recent) return Promise.resolve(recent);
-
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = refresh()
-        .then((result) => {
-          this.recent.set(key, result, Date.now() + this.resultTtlMs);
-          return result;
-        })
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return refresh().then((result) => {
+      this.recent.set(key, result, Date.now() + this.resultTtlMs);
+      return result;
+    });
   }
 }

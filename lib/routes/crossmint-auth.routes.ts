@@ -1,11 +1,20 @@
-import { HttpStatus, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { CrossmintAuthCookies } from '../cookies/crossmint-auth-cookies.js';
 import type { RequestLike, ResponseLike } from '../cookies/http-message.js';
-import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
-import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import { CROSSMINT_AUTH_OPTIONS, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import { CrossmintAuthService } from '../crossmint-auth.service.js';
+import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { isSameOriginRequest } from './same-origin.js';
 
 type RouteRequest = RequestLike & { body?: unknown };
@@ -22,6 +31,7 @@ export class CrossmintAuthRoutes implements OnModuleInit {
   constructor(
     @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
     private readonly auth: CrossmintAuthService,
+    private readonly sessions: CrossmintSessionResolver,
     private readonly cookies: CrossmintAuthCookies,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
@@ -42,42 +52,32 @@ export class CrossmintAuthRoutes implements OnModuleInit {
     const adapter = this.adapterHost.httpAdapter;
     try {
       if (!isSameOriginRequest(request, this.options.routes!.allowedOrigins)) {
-        return adapter.reply(response, errorBody(HttpStatus.FORBIDDEN, 'Cross-site request refused', 'Forbidden'), HttpStatus.FORBIDDEN);
+        throw new ForbiddenException('Cross-site request refused');
       }
       if (route === 'logout') {
         await this.auth.logout(request, response);
         return adapter.reply(response, {}, HttpStatus.OK);
       }
       const { jwt, refreshToken, user } = await this.refresh(request, response);
-      const exposed = this.options.cookies.httpOnlyRefreshToken ? { expiresAt: refreshToken.expiresAt } : refreshToken;
+      const exposed = this.options.cookies.httpOnlyRefreshToken ? { expiresAt: refreshToken?.expiresAt } : refreshToken;
       adapter.reply(response, { jwt, refreshToken: exposed, user }, HttpStatus.OK);
     } catch (error) {
-      if (error instanceof CrossmintAuthenticationError || error instanceof CrossmintServiceUnavailableError) {
-        if (error instanceof CrossmintServiceUnavailableError) adapter.setHeader(response, 'Retry-After', String(error.retryAfterSec));
-        return adapter.reply(response, error.getResponse(), error.getStatus());
-      }
+      if (error instanceof HttpException) return adapter.reply(response, error.getResponse(), error.getStatus());
       this.logger.error(`Crossmint ${route} route failed: ${(error as Error)?.name ?? 'unknown error'}`);
-      adapter.reply(response, errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error', 'Internal Server Error'), 500);
+      const internal = new InternalServerErrorException();
+      adapter.reply(response, internal.getResponse(), internal.getStatus());
     }
   }
 
-  /** Right after sign-in the body carries the login's one-time secret, so a secret in the body wins over the cookie. */
-  private async refresh(request: RouteRequest, response: ResponseLike) {
+  /**
+   * The session rules of every other door apply (cookies written, cleared on 401, `Retry-After` on 503). Right
+   * after sign-in the body carries the login's one-time secret, so a secret in the body wins over the cookie.
+   */
+  private refresh(request: RouteRequest, response: ResponseLike) {
     const body = request.body as { refresh?: unknown } | undefined;
-    const fromBody = typeof body?.refresh === 'string' && body.refresh !== '' && body.refresh.length <= 4096 ? body.refresh : undefined;
-    const secret = fromBody ?? this.cookies.readRefreshToken(request);
-    try {
-      if (!secret) throw new CrossmintAuthenticationError('Authentication required');
-      const session = await this.auth.refresh(secret);
-      this.auth.storeAuthMaterial(response, session);
-      return session;
-    } catch (error) {
-      if (error instanceof CrossmintAuthenticationError) this.auth.clearAuthMaterial(response);
-      throw error;
-    }
+    const fromBody =
+      typeof body?.refresh === 'string' && body.refresh !== '' && body.refresh.length <= MAX_REFRESH_SECRET_LENGTH ? body.refresh : undefined;
+    const refreshToken = fromBody ?? this.cookies.readRefreshToken(request);
+    return this.sessions.resolveCredentials({ refreshToken, source: 'cookie' }, response);
   }
-}
-
-function errorBody(statusCode: number, message: string, error: string) {
-  return { statusCode, message, error };
 }

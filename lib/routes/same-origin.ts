@@ -1,4 +1,4 @@
-import { requestHeader, type RequestLike } from '../cookies/http-message.js';
+import { requestHeader, requestHost, type RequestLike } from '../cookies/http-message.js';
 
 /**
  * The CSRF check of the refresh and logout routes. The browser SDK's logout POST has no body and no content
@@ -11,7 +11,7 @@ export function isSameOriginRequest(request: RequestLike, allowedOrigins: readon
   if (origin !== undefined && origin !== 'null') {
     if (allowedOrigins.includes(origin)) return true;
     try {
-      return new URL(origin).host === requestHeader(request, 'host');
+      return new URL(origin).host === requestHost(request);
     } catch {
       return false;
     }

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import type { CrossmintRefreshResult, CrossmintRefreshStore } from '../refresh-store/crossmint-refresh-store.interface.js';
 import { InMemoryRefreshStore } from '../refresh-store/in-memory-refresh-store.js';
@@ -14,6 +15,7 @@ import { hashRefreshSecret } from '../refresh-store/refresh-secret-hash.js';
  */
 @Injectable()
 export class RefreshCoordinator {
+  private readonly logger = new Logger('CrossmintAuth');
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly store: CrossmintRefreshStore;
 
@@ -33,7 +35,12 @@ export class RefreshCoordinator {
     if (!pending) {
       pending = this.store
         .run(secret, refresh)
-        .then(accept)
+        .then(accept, (error: unknown) => {
+          if (error instanceof CrossmintAuthenticationError || error instanceof CrossmintServiceUnavailableError) throw error;
+          // A store that fails in its own way (a custom one, a client bug) is an outage, not a 500.
+          this.logger.warn(`Refresh store failed: ${(error as Error)?.name ?? 'unknown error'}`);
+          throw new CrossmintServiceUnavailableError();
+        })
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }

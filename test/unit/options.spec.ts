@@ -32,9 +32,11 @@ describe('resolveCrossmintAuthOptions', () => {
     expect(resolve({ apiKey: 'sk_production_0OIl', projectId: 'explicit' }).projectId).toBe('explicit');
   });
 
-  it('makes the refresh cookie HttpOnly by default when routes are on', () => {
+  it('makes the refresh cookie HttpOnly by default when the refresh route is on', () => {
     expect(resolve({ routes: { refresh: '/auth/refresh' } }).cookies.httpOnlyRefreshToken).toBe(true);
     expect(resolve({ routes: { refresh: '/auth/refresh' }, cookies: { httpOnlyRefreshToken: false } }).cookies.httpOnlyRefreshToken).toBe(false);
+    // Without a refresh route the browser SDK must read the refresh cookie itself.
+    expect(resolve({ routes: { logout: '/auth/logout' } }).cookies.httpOnlyRefreshToken).toBe(false);
   });
 
   it.each<[string, Partial<CrossmintAuthModuleOptions>, RegExp]>([
@@ -57,7 +59,9 @@ describe('resolveCrossmintAuthOptions', () => {
     ['__Host- with a domain', { cookies: { jwt: '__Host-jwt', domain: 'example.com' } }, /__Host-/],
     ['__Host- without Secure', { cookies: { refreshToken: '__Host-rt', secure: false } }, /__Host-/],
     ['route path', { routes: { refresh: 'auth/refresh' } }, /`routes.refresh`/],
-    ['allowed origins', { routes: { allowedOrigins: 'x' as never } }, /`routes.allowedOrigins`/],
+    ['allowed origins', { routes: { refresh: '/r', allowedOrigins: 'x' as never } }, /`routes.allowedOrigins`/],
+    ['routes without a path', { routes: {} }, /`routes`/],
+    ['routes sharing one path', { routes: { refresh: '/auth', logout: '/auth' } }, /`routes.logout`/],
   ])('refuses a bad %s with a message naming the option', (_, options, message) => {
     expect(() => resolve(options)).toThrow(message);
   });
