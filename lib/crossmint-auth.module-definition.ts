@@ -4,8 +4,6 @@ import type { CrossmintAuthModuleOptions } from './crossmint-auth.options.js';
 export const {
   ConfigurableModuleClass: ConfigurableCrossmintAuthModule,
   MODULE_OPTIONS_TOKEN: CROSSMINT_AUTH_MODULE_OPTIONS,
-  OPTIONS_TYPE: CROSSMINT_AUTH_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: CROSSMINT_AUTH_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<CrossmintAuthModuleOptions>({ moduleName: 'CrossmintAuth' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createCrossmintAuthOptions')
