@@ -28,6 +28,8 @@ export interface CrossmintAuthMaterial {
 }
 
 const MAX_SECRET_LENGTH = 4 * 1024;
+/** Decoding every cookie of a browser's header (analytics cookies are often %-encoded) costs more than the rest of the guard. */
+const KEEP_ENCODED = { decode: (value: string) => value };
 
 /** Reads credentials from requests and writes or clears the auth cookies on responses. */
 @Injectable()
@@ -101,9 +103,10 @@ export class CrossmintAuthCookies {
     };
   }
 
+  /** The request's cookies, values still encoded: only the few the module reads are decoded, in `pick`. */
   private parseCookieHeader(request: RequestLike): Record<string, string | undefined> {
     const header = requestHeader(request, 'cookie');
-    return header ? parse(header) : {};
+    return header ? parse(header, KEEP_ENCODED) : {};
   }
 
   private attributes(request: RequestLike | undefined, extra: SerializeOptions): SerializeOptions {
@@ -125,10 +128,23 @@ export class CrossmintAuthCookies {
 
 function pick(cookies: Record<string, string | undefined>, names: string[], maxLength: number): string | undefined {
   for (const name of names) {
-    const value = cookies[name];
-    if (value) return value.length <= maxLength && !/[\s;,]/.test(value) ? value : undefined;
+    const encoded = cookies[name];
+    if (encoded) {
+      const value = decode(encoded);
+      return value.length <= maxLength && !/[\s;,]/.test(value) ? value : undefined;
+    }
   }
   return undefined;
+}
+
+/** How the `cookie` package decodes a value: URI-decoded when it can be, as is otherwise. */
+function decode(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function unique(names: string[]): string[] {

@@ -16,6 +16,11 @@ export interface CrossmintJwtPayload extends JWTPayload {
 /** Longer tokens are refused before any parsing: Crossmint JWTs are well under 2 KB. */
 export const MAX_JWT_LENGTH = 8 * 1024;
 
+interface VerifiedToken {
+  token: string;
+  claims: CrossmintJwtPayload;
+}
+
 /**
  * Verifies Crossmint JWTs: allowed algorithms only, signature against the key store, `aud` = project id,
  * `exp`/`nbf` with the clock tolerance, `sub` and `exp` required. Verified tokens are remembered until
@@ -23,7 +28,8 @@ export const MAX_JWT_LENGTH = 8 * 1024;
  */
 @Injectable()
 export class CrossmintJwtVerifier {
-  private readonly verified: LruCache<string, CrossmintJwtPayload>;
+  /** Keyed by the signature segment, which is short and as unique as the token; a hit must match the whole token. */
+  private readonly verified: LruCache<string, VerifiedToken>;
   private keysVersion: number;
 
   constructor(
@@ -40,8 +46,9 @@ export class CrossmintJwtVerifier {
       this.verified.clear();
       this.keysVersion = this.keyStore.version;
     }
-    const cached = this.verified.get(token);
-    if (cached) return cached;
+    // Hashing the short signature instead of the whole token is most of what a cache hit costs.
+    const cached = this.verified.get(signatureOf(token));
+    if (cached?.token === token) return cached.claims;
 
     let payload: JWTPayload;
     try {
@@ -58,9 +65,15 @@ export class CrossmintJwtVerifier {
     if (typeof payload.sub !== 'string' || payload.sub === '' || typeof payload.exp !== 'number') throw invalidToken();
 
     const claims = Object.freeze(payload) as CrossmintJwtPayload;
-    this.verified.set(token, claims, (claims.exp + this.options.clockToleranceSec) * 1000);
+    // A copy: the token is often a slice of the request's Cookie header, which the cache must not keep alive.
+    const stored = Buffer.from(token).toString();
+    this.verified.set(signatureOf(stored), { token: stored, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
     return claims;
   }
+}
+
+function signatureOf(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }
 
 function invalidToken(): CrossmintAuthenticationError {

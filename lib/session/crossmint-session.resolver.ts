@@ -33,7 +33,7 @@ export class CrossmintSessionResolver {
 
   async resolveCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
     try {
-      return await this.resolveAndStore(credentials, response);
+      return this.storeRefreshed(await this.resolve(credentials), response);
     } catch (error) {
       if (response) this.applyFailure(error, credentials, response);
       throw error;
@@ -45,7 +45,7 @@ export class CrossmintSessionResolver {
     const credentials = this.cookies.readCredentials(request);
     if (!credentials.jwt && !credentials.refreshToken) return undefined;
     try {
-      return await this.resolveAndStore(credentials, response);
+      return this.storeRefreshed(await this.resolve(credentials), response);
     } catch (error) {
       if (error instanceof CrossmintServiceUnavailableError) return undefined;
       if (!(error instanceof CrossmintAuthenticationError)) throw error;
@@ -102,8 +102,7 @@ export class CrossmintSessionResolver {
     return { jwt, refreshToken, userId: claims.sub, claims, user, refreshed: true };
   }
 
-  private async resolveAndStore(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
-    const session = await this.resolve(credentials);
+  private storeRefreshed(session: CrossmintSession, response?: ResponseLike): CrossmintSession {
     if (session.refreshed && response) this.cookies.write(response, session as RefreshedCrossmintSession);
     return session;
   }

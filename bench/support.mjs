@@ -1,0 +1,152 @@
+// Shared pieces of the benchmarks: the build check, the app child process and the load generator.
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST_ENTRY = join(ROOT, 'dist/esm/index.js');
+
+/** Builds the package when dist is missing or older than a file in lib/, so the bench never measures stale code. */
+export function ensureBuild() {
+  const builtAt = existsSync(DIST_ENTRY) ? statSync(DIST_ENTRY).mtimeMs : 0;
+  const stale = builtAt === 0 || newestMtime(join(ROOT, 'lib')) > builtAt;
+  if (!stale) return;
+  console.error(builtAt === 0 ? 'dist is missing: running npm run build' : 'lib/ is newer than dist: running npm run build');
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function newestMtime(folder) {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+export function envNumber(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number >= 0, got ${raw}`);
+  return value;
+}
+
+export function envList(name, fallback) {
+  const raw = process.env[name];
+  return raw ? raw.split(',').map((item) => item.trim()).filter(Boolean) : fallback;
+}
+
+/**
+ * Starts bench/app.mjs in its own process (its own event loop and core, apart from the load generator).
+ * `memory()` asks it to run a full GC and report `process.memoryUsage()`.
+ */
+export async function startApp(platform, moduleOptions) {
+  const child = fork(join(ROOT, 'bench/app.mjs'), [platform], {
+    // One GC thread: on a 2-core machine, V8's helper threads would otherwise take CPU from the load generator.
+    execArgv: ['--expose-gc', '--single-threaded-gc', ...(process.env.BENCH_APP_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
+    env: { ...process.env, BENCH_MODULE_OPTIONS: JSON.stringify(moduleOptions) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const replies = [];
+  child.on('message', (message) => replies.shift()?.(message));
+  const next = () => new Promise((resolve) => replies.push(resolve));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const ready = await Promise.race([next(), exited.then((code) => ({ exitCode: code }))]);
+  if (!ready.url) throw new Error(`bench app (${platform}) did not start: ${JSON.stringify(ready)}`);
+  return {
+    url: ready.url,
+    pid: child.pid,
+    memory() {
+      const reply = next();
+      child.send({ type: 'gc' });
+      return reply;
+    },
+    /** CPU time (user + system) the app has used so far, in ms. */
+    async cpuMs() {
+      const reply = next();
+      child.send({ type: 'cpu' });
+      const { user, system } = await reply;
+      return (user + system) / 1000;
+    },
+    async stop() {
+      child.send({ type: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * One autocannon run. `headers` is either fixed headers or a function returning the headers of each request
+ * (a fresh session, the next token of a round robin). Requests/s is completed requests over the time from the
+ * start to the last response, so a run bounded by `amount` is not diluted by autocannon's one-second ticks;
+ * latency percentiles are computed here from every response time (autocannon's histogram rounds to 1 ms).
+ */
+export function load({ url, headers, duration, amount, connections, recordLatencies = true }) {
+  const dynamic = typeof headers === 'function';
+  const options = {
+    url,
+    connections,
+    pipelining: 1,
+    ...(amount ? { amount } : { duration }),
+    headers: dynamic ? {} : headers,
+    requests: dynamic ? [{ setupRequest: (request) => ({ ...request, headers: headers() }) }] : undefined,
+  };
+  return new Promise((resolve, reject) => {
+    const latencies = [];
+    let startedAt = 0;
+    let lastResponseAt = 0;
+    const instance = autocannon(options, (error, result) => {
+      if (error) return reject(error);
+      const seconds = (lastResponseAt - startedAt) / 1000;
+      latencies.sort((a, b) => a - b);
+      const percentile = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] : NaN);
+      resolve({
+        requests: result.requests.total,
+        rps: seconds > 0 ? result.requests.total / seconds : 0,
+        p50: percentile(0.5),
+        p99: percentile(0.99),
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+      });
+    });
+    startedAt = performance.now();
+    instance.on('response', (client, statusCode, bytes, responseTime) => {
+      lastResponseAt = performance.now();
+      if (recordLatencies) latencies.push(responseTime);
+    });
+  });
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function machine() {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? 'unknown';
+  const nproc = execFileSync('nproc').toString().trim();
+  return { nproc, cpu: model, node: process.version, date: new Date().toISOString() };
+}
+
+export const mb = (bytes) => bytes / (1024 * 1024);
+
+/** Busy CPU time of the whole machine so far, in ms (from /proc/stat; 0 where there is none). */
+export function machineBusyMs() {
+  if (!existsSync('/proc/stat')) return 0;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU time of this process so far, in ms. */
+export function ownCpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
