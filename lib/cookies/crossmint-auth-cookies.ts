@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parse, type SerializeOptions } from 'cookie';
-import { CROSSMINT_AUTH_OPTIONS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE } from '../crossmint-auth.constants.js';
+import { CROSSMINT_AUTH_OPTIONS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import type { CrossmintRefreshToken } from '../http/crossmint-api.js';
 import { MAX_JWT_LENGTH } from '../jwt/crossmint-jwt-verifier.js';
@@ -27,7 +27,6 @@ export interface CrossmintAuthMaterial {
   refreshToken: CrossmintRefreshToken;
 }
 
-const MAX_SECRET_LENGTH = 4 * 1024;
 /** Decoding every cookie of a browser's header (analytics cookies are often %-encoded) costs more than the rest of the guard. */
 const KEEP_ENCODED = { decode: (value: string) => value };
 
@@ -57,14 +56,14 @@ export class CrossmintAuthCookies {
     const cookies = this.parseCookieHeader(request);
     return {
       jwt: pick(cookies, this.jwtNames, MAX_JWT_LENGTH),
-      refreshToken: pick(cookies, this.refreshNames, MAX_SECRET_LENGTH),
+      refreshToken: pick(cookies, this.refreshNames, MAX_REFRESH_SECRET_LENGTH),
       source: 'cookie',
     };
   }
 
   /** The refresh secret from the cookies, whatever the Authorization header says. */
   readRefreshToken(request: RequestLike): string | undefined {
-    return pick(this.parseCookieHeader(request), this.refreshNames, MAX_SECRET_LENGTH);
+    return pick(this.parseCookieHeader(request), this.refreshNames, MAX_REFRESH_SECRET_LENGTH);
   }
 
   /**

@@ -50,6 +50,7 @@ export class CrossmintJwtVerifier {
     const cached = this.verified.get(signatureOf(token));
     if (cached?.token === token) return cached.claims;
 
+    const keysVersion = this.keysVersion;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keyStore.getKey, {
@@ -67,7 +68,8 @@ export class CrossmintJwtVerifier {
     const claims = Object.freeze(payload) as CrossmintJwtPayload;
     // A copy: the token is often a slice of the request's Cookie header, which the cache must not keep alive.
     const stored = Buffer.from(token).toString();
-    this.verified.set(signatureOf(stored), { token: stored, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
+    // Keys that changed while this token was checked may have dropped its key: verify it again next time.
+    if (this.keyStore.version === keysVersion) this.verified.set(signatureOf(stored), { token: stored, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
     return claims;
   }
 }

@@ -54,8 +54,8 @@ export class CrossmintSessionResolver {
     }
   }
 
-  /** The session for explicit credentials. Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`. */
-  async resolve({ jwt, refreshToken, source }: CrossmintCredentials): Promise<CrossmintSession> {
+  /** The session for credentials. Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`. */
+  private async resolve({ jwt, refreshToken, source }: CrossmintCredentials): Promise<CrossmintSession> {
     if (jwt) {
       try {
         const claims = await this.verifier.verify(jwt);

@@ -22,10 +22,6 @@ export class LruCache<K, V> {
 
   constructor(private readonly maxSize: number) {}
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   get(key: K, now = Date.now()): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
