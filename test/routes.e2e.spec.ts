@@ -3,13 +3,13 @@ import { APP_GUARD } from '@nestjs/core';
 import { CrossmintAuthGuard } from '../lib/index.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
 import { isCleared, request } from './support/http.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
+import { createTestApp, PLATFORM_VARIANTS, type TestApp } from './support/test-app.js';
 
 const JWT = 'crossmint-jwt';
 const REFRESH = 'crossmint-refresh-token';
 const json = { 'content-type': 'application/json' };
 
-describe('refresh and logout routes for the browser SDK', () => {
+describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK on $name', ({ platform, cookiePlugin }) => {
   let emulator: CrossmintAuthEmulator;
   let app: TestApp;
   let readable: TestApp;
@@ -21,9 +21,13 @@ describe('refresh and logout routes for the browser SDK', () => {
     app = await createTestApp({
       moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 500, routes },
       providers: [{ provide: APP_GUARD, useClass: CrossmintAuthGuard }],
+      platform,
+      cookiePlugin,
     });
     readable = await createTestApp({
       moduleOptions: { ...emulator.moduleOptions(), routes, cookies: { httpOnlyRefreshToken: false } },
+      platform,
+      cookiePlugin,
     });
   });
   afterAll(async () => {
