@@ -2,7 +2,7 @@
 // plus verifyCrossmintJwt against bare jose in process. See BENCHMARKS.md for the method and results.
 //
 // Environment (defaults keep the run under ~3 minutes on 2 cores):
-//   BENCH_PLATFORMS=express,fastify  BENCH_ROUNDS=9  BENCH_DURATION=1 (s per measurement)  BENCH_WARMUP=1 (s)
+//   BENCH_PLATFORMS=express,fastify  BENCH_ROUNDS=25  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
 //   BENCH_CONNECTIONS=10  BENCH_REFRESH_REQUESTS=3000 (fresh expired sessions for the refresh path)
 //   BENCH_SESSIONS=10000 (distinct sessions for the cold path)  BENCH_VERIFY_MS=1000  BENCH_VERIFY_TOKENS=3000  BENCH_VERIFY_ROUNDS=3
 //   BENCH_ALGORITHM=ES256|RS256  BENCH_JSON=<file> (also write the raw results)
@@ -19,8 +19,8 @@ const { NestFactory } = await import('@nestjs/core');
 
 const config = {
   platforms: envList('BENCH_PLATFORMS', ['express', 'fastify']),
-  rounds: Math.max(1, envNumber('BENCH_ROUNDS', 9)),
-  duration: envNumber('BENCH_DURATION', 1),
+  rounds: Math.max(1, envNumber('BENCH_ROUNDS', 25)),
+  duration: envNumber('BENCH_DURATION', 0.25),
   warmup: envNumber('BENCH_WARMUP', 1),
   connections: Math.max(1, envNumber('BENCH_CONNECTIONS', 10)),
   refreshRequests: Math.max(10, envNumber('BENCH_REFRESH_REQUESTS', 3000)),
@@ -86,24 +86,36 @@ async function benchPlatform(platform) {
     const warm = await measure(app, { path: '/bench/guarded', headers: coldHeaders }, { amount: coldSessions.length });
     log(`[${platform}] f ${cold.rps.toFixed(0)}/s, f2 ${warm.rps.toFixed(0)}/s`);
 
+    // Every case is measured right beside its own run of (a), the pair's order alternating from round to round,
+    // so a slower moment of this shared machine hits both sides of a ratio alike.
+    const [unguarded, ...others] = STEADY;
     const rounds = [];
     for (let round = 1; round <= config.rounds; round++) {
-      const results = {};
+      const results = { a: [] };
+      const ratios = {};
       // Each round starts one case later, so no case always follows the same one.
-      const order = STEADY.map((_, i) => STEADY[(i + round - 1) % STEADY.length]);
-      for (const scenario of order) results[scenario.id] = await measure(app, scenario, { duration: config.duration });
-      rounds.push(results);
-      log(`[${platform}] round ${round}: ` + STEADY.map(({ id }) => `${id} ${results[id].rps.toFixed(0)}/s`).join(', '));
+      const order = others.map((_, i) => others[(i + round - 1) % others.length]);
+      for (const scenario of order) {
+        const pair = round % 2 ? [unguarded, scenario] : [scenario, unguarded];
+        const [first, second] = [await measure(app, pair[0], { duration: config.duration }), await measure(app, pair[1], { duration: config.duration })];
+        const [base, run] = round % 2 ? [first, second] : [second, first];
+        results.a.push(base);
+        results[scenario.id] = run;
+        ratios[scenario.id] = run.rps / base.rps;
+      }
+      rounds.push({ results, ratios });
+      log(`[${platform}] round ${round}: ` + others.map(({ id }) => `${id}/a ${ratios[id].toFixed(3)}`).join(', '));
     }
 
     const rows = STEADY.map((scenario) => {
-      const runs = rounds.map((results) => results[scenario.id]);
+      const runs = rounds.flatMap(({ results }) => results[scenario.id]);
+      const ratios = scenario === unguarded ? [] : rounds.map((round) => round.ratios[scenario.id]);
       return {
         ...scenario,
         rps: median(runs.map((run) => run.rps)),
         p99: median(runs.map((run) => run.p99)),
-        ratio: median(rounds.map((results) => results[scenario.id].rps / results.a.rps)),
-        ratios: rounds.map((results) => results[scenario.id].rps / results.a.rps),
+        ratio: scenario === unguarded ? 1 : median(ratios),
+        ratios,
         jwksPer1k: per1k(runs, 'jwks'),
         refreshPer1k: per1k(runs, 'refresh'),
         cpu: median(runs.map((run) => run.cpu)),
@@ -135,7 +147,7 @@ async function benchPlatform(platform) {
 
     // After the run the caches are full: 10,000 verified tokens, recent refresh results.
     const memory = await app.memory();
-    return { rows, rounds, memory };
+    return { rows, rounds, memory, pinned: app.pinned };
   } finally {
     await app.stop();
   }
@@ -253,11 +265,12 @@ function report(info, platforms, verify) {
   const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
-    `Settings: ${config.rounds} rounds × ${config.duration} s per steady-state case, ${config.connections} connections, ` +
-      `${config.refreshRequests} refresh-path requests, ${config.sessions} distinct sessions, ${config.algorithm} keys`,
-    '(a)–(d0): medians of the rounds, run with the verified-token cache full (÷ unguarded: median of the per-round ratios);',
-    '(e), (f), (f2): one run each. "other load": cores busy with other processes during the measurement (highest of the',
-    'rounds); anything well above 0 means the numbers are disturbed.',
+    `Settings: ${config.rounds} rounds, in each every steady-state case for ${config.duration} s right beside its own ${config.duration} s of (a); ` +
+      `${config.connections} connections, ${config.refreshRequests} refresh-path requests, ${config.sessions} distinct sessions, ${config.algorithm} keys; ` +
+      (Object.values(platforms).every((result) => result.pinned) ? 'load generator on core 0, app on core 1 (taskset)' : 'processes not pinned to cores'),
+    '(a)–(d0): medians of the rounds, run with the verified-token cache full; ÷ unguarded: median of the rounds\' ratios',
+    'of each case to the (a) run beside it. (e), (f), (f2): one run each. "other load": cores busy with other processes',
+    'during the measurement (highest of the rounds); anything well above 0 means the numbers are disturbed.',
     '',
     '| platform | case | req/s | p99 ms | ÷ unguarded | JWKS calls / 1k req | refresh calls / 1k req | app CPU µs / req | app CPU | other load |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

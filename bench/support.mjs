@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: the build check, the app child process and the load generator.
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -41,7 +42,7 @@ export function envList(name, fallback) {
 
 /**
  * Starts bench/app.mjs in its own process (its own event loop and core, apart from the load generator).
- * `memory()` asks it to run a full GC and report `process.memoryUsage()`.
+ * `memory()` asks it to run a full GC and report `process.memoryUsage()`. `pinned`: see pinCores.
  */
 export async function startApp(platform, moduleOptions) {
   const child = fork(join(ROOT, 'bench/app.mjs'), [platform], {
@@ -59,6 +60,7 @@ export async function startApp(platform, moduleOptions) {
   return {
     url: ready.url,
     pid: child.pid,
+    pinned: pinCores(child.pid),
     memory() {
       const reply = next();
       child.send({ type: 'gc' });
@@ -81,6 +83,21 @@ export async function startApp(platform, moduleOptions) {
 }
 
 /**
+ * Gives the load generator (this process) core 0 and the app core 1, all their threads, when there are two
+ * cores or more and `taskset` is there (BENCH_PIN=0 leaves them to the scheduler). Two CPU-bound processes moved
+ * about between the same two cores make every measurement noisier, the unguarded route's as much as the others'.
+ */
+function pinCores(appPid) {
+  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return false;
+  try {
+    for (const [pid, core] of [[process.pid, 0], [appPid, 1]]) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * One autocannon run. `headers` is either fixed headers or a function returning the headers of each request
  * (a fresh session, the next token of a round robin). Requests/s is completed requests over the time from the
  * start to the last response, so a run bounded by `amount` is not diluted by autocannon's one-second ticks;
@@ -93,6 +110,8 @@ export function load({ url, headers, duration, amount, connections, recordLatenc
     connections,
     pipelining: 1,
     ...(amount ? { amount } : { duration }),
+    // autocannon checks for the end of a timed run once per sample interval: 1 s by default, too coarse for short runs.
+    sampleInt: 50,
     headers: dynamic ? {} : headers,
     requests: dynamic ? [{ setupRequest: (request) => ({ ...request, headers: headers() }) }] : undefined,
   };

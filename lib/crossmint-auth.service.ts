@@ -32,7 +32,7 @@ export class CrossmintAuthService {
    */
   getSession(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession>;
   getSession(tokens: CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession>;
-  getSession(input: RequestLike | CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession> {
+  async getSession(input: RequestLike | CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession> {
     if (isRequest(input)) return this.sessions.resolveRequest(input, response);
     return this.sessions.resolveCredentials({ jwt: input.jwt, refreshToken: input.refreshToken, source: 'explicit' }, response);
   }

@@ -59,6 +59,19 @@ class PublicController {
   }
 }
 
+@Controller('items')
+class ItemsController {
+  @Get()
+  list() {
+    return { items: [] };
+  }
+}
+
+/** Inherits the guarded handler of ItemsController: the same function, public here only. */
+@Public()
+@Controller('public-items')
+class PublicItemsController extends ItemsController {}
+
 /** A client that records what the module asks of Crossmint and passes it to the real fetch client. */
 class RecordingHttpClient implements CrossmintHttpClient {
   readonly urls: string[] = [];
@@ -89,7 +102,7 @@ describe('CrossmintAuthModule', () => {
           useFactory: (config: AppConfig) => ({ apiKey: config.values.CROSSMINT_API_KEY, baseUrl: config.values.CROSSMINT_BASE_URL }),
           isGlobal: true,
         }),
-        controllers: [GlobalGuardController, PublicController],
+        controllers: [GlobalGuardController, PublicController, ItemsController, PublicItemsController],
         providers: [{ provide: APP_GUARD, useClass: CrossmintAuthGuard }],
       });
     });
@@ -106,6 +119,12 @@ describe('CrossmintAuthModule', () => {
     it('lets @Public() routes and controllers through without credentials', async () => {
       expect((await request(`${app.url}/global/open`)).body).toEqual({ open: true });
       expect((await request(`${app.url}/public-controller`)).body).toEqual({ open: true });
+    });
+
+    it('reads @Public() per controller for an inherited handler, whichever route is hit first', async () => {
+      expect((await request(`${app.url}/public-items`)).status).toBe(200);
+      expect((await request(`${app.url}/items`)).status).toBe(401);
+      expect((await request(`${app.url}/public-items`)).status).toBe(200);
     });
   });
 

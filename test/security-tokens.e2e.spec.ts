@@ -52,6 +52,12 @@ describe('security: forged and malformed JWTs', () => {
       const [header, , signature] = segments(await emulator.mintJwt({ sub: 'user-victim' }));
       return `${header}.${b64(claims({ sub: 'user-admin' }))}.${signature}`;
     }],
+    // Node's base64url decoding skips characters outside the alphabet: each of these still carries a valid signature.
+    ['a stray character inside the valid signature', async () => {
+      const [header, payload, signature] = segments(await emulator.mintJwt());
+      return `${header}.${payload}.${signature.slice(0, 10)}!${signature.slice(10)}`;
+    }],
+    ['base64 padding after the valid signature', async () => `${await emulator.mintJwt()}==`],
     ['the signature stripped', async () => `${segments(await emulator.mintJwt()).slice(0, 2).join('.')}.`],
     ['an extra trailing dot', async () => `${await emulator.mintJwt()}.`],
     ['four segments', async () => `${await emulator.mintJwt()}.AAAA`],

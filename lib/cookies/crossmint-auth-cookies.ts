@@ -48,22 +48,19 @@ export class CrossmintAuthCookies {
     if (this.options.acceptBearerToken) {
       // Any Bearer header counts, malformed or not: a bad one must not fall back to the cookies.
       const match = /^\s*Bearer(?:\s+(.*))?$/is.exec(requestHeader(request, 'authorization') ?? '');
-      if (match) {
-        const token = match[1]?.trim();
-        return { jwt: token && /^[^\s;,]+$/.test(token) ? token : undefined, source: 'bearer' };
-      }
+      if (match) return { jwt: match[1]?.trim() || undefined, source: 'bearer' };
     }
     const cookies = this.parseCookieHeader(request);
     return {
-      jwt: pick(cookies, this.jwtNames, MAX_JWT_LENGTH),
-      refreshToken: pick(cookies, this.refreshNames, MAX_REFRESH_SECRET_LENGTH),
+      jwt: pick(cookies, this.jwtNames, isJwtCandidate),
+      refreshToken: pick(cookies, this.refreshNames, isRefreshCandidate),
       source: 'cookie',
     };
   }
 
   /** The refresh secret from the cookies, whatever the Authorization header says. */
   readRefreshToken(request: RequestLike): string | undefined {
-    return pick(this.parseCookieHeader(request), this.refreshNames, MAX_REFRESH_SECRET_LENGTH);
+    return pick(this.parseCookieHeader(request), this.refreshNames, isRefreshCandidate);
   }
 
   /**
@@ -125,15 +122,25 @@ export class CrossmintAuthCookies {
   }
 }
 
-function pick(cookies: Record<string, string | undefined>, names: string[], maxLength: number): string | undefined {
+/** The value of the first of `names` the request carries, decoded; undefined when it is not `usable`. */
+function pick(cookies: Record<string, string | undefined>, names: string[], usable: (value: string) => boolean): string | undefined {
   for (const name of names) {
     const encoded = cookies[name];
     if (encoded) {
       const value = decode(encoded);
-      return value.length <= maxLength && !/[\s;,]/.test(value) ? value : undefined;
+      return usable(value) ? value : undefined;
     }
   }
   return undefined;
+}
+
+/** Only the length: the verifier checks the format, and only after a miss in its cache of verified tokens. */
+function isJwtCandidate(value: string): boolean {
+  return value.length <= MAX_JWT_LENGTH;
+}
+
+function isRefreshCandidate(value: string): boolean {
+  return value.length <= MAX_REFRESH_SECRET_LENGTH && !/[\s;,]/.test(value);
 }
 
 /** How the `cookie` package decodes a value: URI-decoded when it can be, as is otherwise. */

@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
-import { toAuthUser } from '../session/crossmint-session.js';
+import { toAuthUser, type CrossmintSession } from '../session/crossmint-session.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { getHttpContext, type HttpContext } from '../utils/http-context.js';
 
@@ -11,21 +11,38 @@ import { getHttpContext, type HttpContext } from '../utils/http-context.js';
  */
 @Injectable()
 export class CrossmintAuthGuard implements CanActivate {
+  /** `@Public()` as read once per route: metadata is set when classes are declared, and reflecting it costs more. */
+  private readonly publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
   constructor(
     protected readonly sessions: CrossmintSessionResolver,
     protected readonly reflector: Reflector,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous when the JWT was verified before (most requests), a promise otherwise. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
     const { request, response } = this.getRequestResponse(context);
-    const session = await this.sessions.resolveRequest(request, response);
-    request.user = toAuthUser(session);
-    return true;
+    const admit = (session: CrossmintSession) => {
+      request.user = toAuthUser(session);
+      return true;
+    };
+    const session = this.sessions.resolveRequest(request, response);
+    return session instanceof Promise ? session.then(admit) : admit(session);
   }
 
   protected isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    // Keyed by class, then handler: an inherited handler may be public in one controller and not in another.
+    let handlers = this.publicRoutes.get(controller);
+    if (!handlers) this.publicRoutes.set(controller, (handlers = new WeakMap()));
+    let isPublic = handlers.get(handler);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [handler, controller]) === true;
+      handlers.set(handler, isPublic);
+    }
+    return isPublic;
   }
 
   /** Override to support another transport. */

@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, switchMap, type Observable } from 'rxjs';
-import { toAuthUser } from '../session/crossmint-session.js';
+import { toAuthUser, type CrossmintSession } from '../session/crossmint-session.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { getHttpContext, type HttpContext } from '../utils/http-context.js';
 
@@ -14,12 +14,12 @@ export class CrossmintSessionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { request, response } = this.getRequestResponse(context);
-    return from(this.sessions.resolveOptionalRequest(request, response)).pipe(
-      switchMap((session) => {
-        if (session) request.user = toAuthUser(session);
-        return next.handle();
-      }),
-    );
+    const proceed = (session: CrossmintSession | undefined) => {
+      if (session) request.user = toAuthUser(session);
+      return next.handle();
+    };
+    const session = this.sessions.resolveOptionalRequest(request, response);
+    return session instanceof Promise ? from(session).pipe(switchMap(proceed)) : proceed(session);
   }
 
   /** Override to support another transport. */

@@ -16,6 +16,9 @@ export interface CrossmintJwtPayload extends JWTPayload {
 /** Longer tokens are refused before any parsing: Crossmint JWTs are well under 2 KB. */
 export const MAX_JWT_LENGTH = 8 * 1024;
 
+/** A compact JWS, strictly: Node's base64url decoding skips stray characters, so jose alone would accept them. */
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
 interface VerifiedToken {
   token: string;
   claims: CrossmintJwtPayload;
@@ -28,7 +31,10 @@ interface VerifiedToken {
  */
 @Injectable()
 export class CrossmintJwtVerifier {
-  /** Keyed by the signature segment, which is short and as unique as the token; a hit must match the whole token. */
+  /**
+   * Keyed by the token's last characters, which lie in its signature (random per token), because hashing the
+   * key is most of what a hit costs; a hit must still match the whole token.
+   */
   private readonly verified: LruCache<string, VerifiedToken>;
   private keysVersion: number;
 
@@ -41,14 +47,9 @@ export class CrossmintJwtVerifier {
   }
 
   async verify(token: string): Promise<CrossmintJwtPayload> {
-    if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) throw invalidToken();
-    if (this.keysVersion !== this.keyStore.version) {
-      this.verified.clear();
-      this.keysVersion = this.keyStore.version;
-    }
-    // Hashing the short signature instead of the whole token is most of what a cache hit costs.
-    const cached = this.verified.get(signatureOf(token));
-    if (cached?.token === token) return cached.claims;
+    const cached = this.cached(token);
+    if (cached) return cached;
+    if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) throw invalidToken();
 
     const keysVersion = this.keysVersion;
     let payload: JWTPayload;
@@ -69,13 +70,23 @@ export class CrossmintJwtVerifier {
     // A copy: the token is often a slice of the request's Cookie header, which the cache must not keep alive.
     const stored = Buffer.from(token).toString();
     // Keys that changed while this token was checked may have dropped its key: verify it again next time.
-    if (this.keyStore.version === keysVersion) this.verified.set(signatureOf(stored), { token: stored, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
+    if (this.keyStore.version === keysVersion) this.verified.set(cacheKeyOf(stored), { token: stored, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
     return claims;
+  }
+
+  /** The payload of a token verified before, still within `exp`, under the current keys; no I/O, no await. */
+  cached(token: string): CrossmintJwtPayload | undefined {
+    if (this.keysVersion !== this.keyStore.version) {
+      this.verified.clear();
+      this.keysVersion = this.keyStore.version;
+    }
+    const entry = typeof token === 'string' ? this.verified.get(cacheKeyOf(token)) : undefined;
+    return entry?.token === token ? entry.claims : undefined;
   }
 }
 
-function signatureOf(token: string): string {
-  return token.slice(token.lastIndexOf('.') + 1);
+function cacheKeyOf(token: string): string {
+  return token.slice(-16);
 }
 
 function invalidToken(): CrossmintAuthenticationError {

@@ -3,7 +3,7 @@ import { CrossmintAuthCookies, type CrossmintCredentials } from '../cookies/cros
 import { setResponseHeader, type RequestLike, type ResponseLike } from '../cookies/http-message.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
 import { CrossmintApi } from '../http/crossmint-api.js';
-import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
+import { CrossmintJwtVerifier, type CrossmintJwtPayload } from '../jwt/crossmint-jwt-verifier.js';
 import type { CrossmintRefreshResult } from '../refresh-store/crossmint-refresh-store.interface.js';
 import type { CrossmintSession, RefreshedCrossmintSession } from './crossmint-session.js';
 import { RefreshCoordinator } from './refresh-coordinator.js';
@@ -25,10 +25,12 @@ export class CrossmintSessionResolver {
 
   /**
    * The session of an HTTP request. With a response, rotated cookies are written on it, cookies are cleared
-   * when the session is definitively invalid, and `Retry-After` is set when Crossmint is unavailable.
+   * when the session is definitively invalid, and `Retry-After` is set when Crossmint is unavailable. A session
+   * whose JWT was verified before comes back as is, not in a promise.
    */
-  resolveRequest(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession> {
-    return this.resolveCredentials(this.cookies.readCredentials(request), response);
+  resolveRequest(request: RequestLike, response?: ResponseLike): CrossmintSession | Promise<CrossmintSession> {
+    const credentials = this.cookies.readCredentials(request);
+    return this.fromCache(credentials) ?? this.resolveCredentials(credentials, response);
   }
 
   async resolveCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
@@ -41,9 +43,13 @@ export class CrossmintSessionResolver {
   }
 
   /** Like `resolveRequest`, for optional authentication: `undefined` instead of an error, no `Retry-After`. */
-  async resolveOptionalRequest(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession | undefined> {
+  resolveOptionalRequest(request: RequestLike, response?: ResponseLike): CrossmintSession | undefined | Promise<CrossmintSession | undefined> {
     const credentials = this.cookies.readCredentials(request);
     if (!credentials.jwt && !credentials.refreshToken) return undefined;
+    return this.fromCache(credentials) ?? this.resolveOptionalCredentials(credentials, response);
+  }
+
+  private async resolveOptionalCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession | undefined> {
     try {
       return this.storeRefreshed(await this.resolve(credentials), response);
     } catch (error) {
@@ -58,8 +64,7 @@ export class CrossmintSessionResolver {
   private async resolve({ jwt, refreshToken, source }: CrossmintCredentials): Promise<CrossmintSession> {
     if (jwt) {
       try {
-        const claims = await this.verifier.verify(jwt);
-        return { jwt, claims, userId: claims.sub, refreshToken: refreshToken ? { secret: refreshToken } : undefined, refreshed: false };
+        return verifiedSession(jwt, await this.verifier.verify(jwt), refreshToken);
       } catch (error) {
         if (!(error instanceof CrossmintAuthenticationError)) throw error;
       }
@@ -69,6 +74,15 @@ export class CrossmintSessionResolver {
       throw new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
     }
     return this.refresh(refreshToken);
+  }
+
+  /**
+   * The session when its JWT was verified before: answered without an await, which keeps the guard and the
+   * interceptor synchronous for the requests of a signed-in user.
+   */
+  private fromCache({ jwt, refreshToken }: CrossmintCredentials): CrossmintSession | undefined {
+    const claims = jwt && this.verifier.cached(jwt);
+    return claims ? verifiedSession(jwt, claims, refreshToken) : undefined;
   }
 
   /** One upstream refresh per refresh secret, however many requests (or instances) carry it; the new JWT is verified before use. */
@@ -114,4 +128,8 @@ export class CrossmintSessionResolver {
       setResponseHeader(response, 'Retry-After', String(error.retryAfterSec));
     }
   }
+}
+
+function verifiedSession(jwt: string, claims: CrossmintJwtPayload, refreshToken: string | undefined): CrossmintSession {
+  return { jwt, claims, userId: claims.sub, refreshToken: refreshToken ? { secret: refreshToken } : undefined, refreshed: false };
 }
