@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: the build check, the app child process and the load generator.
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -88,7 +88,8 @@ export async function startApp(platform, moduleOptions) {
  * about between the same two cores make every measurement noisier, the unguarded route's as much as the others'.
  */
 function pinCores(appPid) {
-  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return false;
+  // cpus(), not availableParallelism(): the latter counts only the cores this process may use, 1 once pinned.
+  if (process.env.BENCH_PIN === '0' || cpus().length < 2) return false;
   try {
     for (const [pid, core] of [[process.pid, 0], [appPid, 1]]) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
     return true;

@@ -139,6 +139,19 @@ describe.each(PLATFORM_VARIANTS)('CrossmintAuthGuard (SPEC §4) on $name', ({ pl
     expect(res.body).toEqual({ statusCode: 503, message: expect.any(String), error: 'Service Unavailable' });
   });
 
+  it.each([
+    ['a delay in seconds', '42', /^42$/],
+    ['an hour, capped at 300 s', '3600', /^300$/],
+    ['an HTTP date 60 s ahead', () => new Date(Date.now() + 60_500).toUTCString(), /^(59|60|61)$/],
+    ['something unreadable (the default 5 s)', 'soon', /^5$/],
+  ])("passes Crossmint's Retry-After through on a 429 with %s", async (_, retryAfter, expected) => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.fault('refresh', { status: 429, headers: { 'retry-after': typeof retryAfter === 'function' ? retryAfter() : retryAfter } });
+    const res = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(expected);
+  });
+
   it('answers 503 and writes no cookie when the refreshed JWT does not verify', async () => {
     const session = await emulator.createSession({ expired: true });
     const bad = await emulator.mintJwt({ sub: session.userId, audience: 'another-project' });

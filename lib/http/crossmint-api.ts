@@ -4,6 +4,7 @@ import { CROSSMINT_API_PATHS, CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT, MAX
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import type { CrossmintHttpClient } from './crossmint-http-client.interface.js';
+import { parseRetryAfter } from './retry-after.js';
 
 export interface CrossmintUser {
   id: string;
@@ -30,6 +31,8 @@ type CallName = 'jwks' | 'refresh' | 'logout' | 'user';
 interface Answer {
   status: number;
   json: unknown;
+  /** Crossmint's `Retry-After`, in seconds, when it sent a usable one. */
+  retryAfterSec?: number;
 }
 
 /** Crossmint's HTTP API, one method per endpoint: answers validated, failures mapped to the module's errors. */
@@ -43,25 +46,27 @@ export class CrossmintApi {
   ) {}
 
   async fetchJwks(): Promise<JSONWebKeySet> {
-    const { status, json } = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks);
-    if (status !== 200) throw this.unavailable('jwks', `status ${status}`);
+    const answer = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks);
+    const { status, json } = answer;
+    if (status !== 200) throw this.unavailable('jwks', `status ${status}`, answer.retryAfterSec);
     const keys = (json as JSONWebKeySet | undefined)?.keys;
     if (!Array.isArray(keys) || keys.some((key) => !isObject(key))) throw this.unavailable('jwks', 'malformed key set');
     return { keys };
   }
 
   async refresh(secret: string): Promise<CrossmintRefreshResponse> {
-    const { status, json } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
+    const answer = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
+    const { status, json } = answer;
     if (isClientError(status)) throw new CrossmintAuthenticationError('Session expired or revoked');
-    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`);
+    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, answer.retryAfterSec);
     if (!isRefreshResponse(json)) throw this.unavailable('refresh', 'malformed answer');
     return json;
   }
 
   async logout(secret: string): Promise<void> {
-    const { status } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, { refresh: secret });
+    const { status, retryAfterSec } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, { refresh: secret });
     // A refresh token Crossmint no longer knows is as logged out as it gets.
-    if (status >= 300 && !isClientError(status)) throw this.unavailable('logout', `status ${status}`);
+    if (status >= 300 && !isClientError(status)) throw this.unavailable('logout', `status ${status}`, retryAfterSec);
   }
 
   async getUser(userId: string): Promise<CrossmintUser> {
@@ -69,9 +74,10 @@ export class CrossmintApi {
     if (typeof userId !== 'string' || userId === '' || userId === '.' || userId.length > 256 || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
       throw new BadRequestException('Invalid user id');
     }
-    const { status, json } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
+    const answer = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
+    const { status, json } = answer;
     if (status === 404) throw new NotFoundException('User not found');
-    if (status !== 200) throw this.unavailable('user', `status ${status}`);
+    if (status !== 200) throw this.unavailable('user', `status ${status}`, answer.retryAfterSec);
     if (!isObject(json) || typeof json.id !== 'string') throw this.unavailable('user', 'malformed answer');
     return json as CrossmintUser;
   }
@@ -93,12 +99,12 @@ export class CrossmintApi {
       const reason = (error as Error)?.name === 'TimeoutError' ? 'timed out' : 'unreachable';
       throw this.unavailable(name, reason);
     }
-    return { status: response.status, json: parseJson(response.body) };
+    return { status: response.status, json: parseJson(response.body), retryAfterSec: parseRetryAfter(response.headers?.['retry-after']) };
   }
 
-  private unavailable(name: CallName, reason: string): CrossmintServiceUnavailableError {
+  private unavailable(name: CallName, reason: string, retryAfterSec?: number): CrossmintServiceUnavailableError {
     this.logger.warn(`Crossmint ${name} call failed: ${reason}`);
-    return new CrossmintServiceUnavailableError();
+    return new CrossmintServiceUnavailableError(undefined, retryAfterSec);
   }
 }
 

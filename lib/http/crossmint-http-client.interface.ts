@@ -11,6 +11,8 @@ export interface CrossmintHttpResponse {
   status: number;
   /** Raw response body; the caller parses and validates it. */
   body: string;
+  /** Response headers by lower-case name, when the client reports them; the module reads `retry-after`. */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -8,7 +8,9 @@ export class FetchCrossmintHttpClient implements CrossmintHttpClient {
   async request({ method, url, headers, body, timeoutMs }: CrossmintHttpRequest): Promise<CrossmintHttpResponse> {
     const signal = AbortSignal.timeout(timeoutMs);
     const response = await fetch(url, { method, headers, body, signal, redirect: 'error' });
-    return { status: response.status, body: await readCapped(response) };
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => (responseHeaders[name] = value));
+    return { status: response.status, body: await readCapped(response), headers: responseHeaders };
   }
 }
 

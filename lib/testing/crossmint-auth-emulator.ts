@@ -19,6 +19,8 @@ export interface EmulatorFault {
   delayMs?: number;
   body?: string;
   contentType?: string;
+  /** Extra response headers, e.g. `{ 'retry-after': '30' }` with a 429. */
+  headers?: Record<string, string>;
   /** How many requests the fault applies to; default: until cleared. */
   times?: number;
 }
@@ -341,7 +343,7 @@ export class CrossmintAuthEmulator {
     try {
       if (fault && (fault.status !== undefined || fault.body !== undefined)) {
         const body = fault.body ?? JSON.stringify({ message: 'injected fault' });
-        return send(res, fault.status ?? 200, body, fault.contentType ?? 'application/json');
+        return send(res, fault.status ?? 200, body, fault.contentType ?? 'application/json', fault.headers);
       }
       this.handle(route, path, req, res).catch(() => fail(res));
     } catch {
@@ -475,9 +477,9 @@ function parseRefreshSecret(body: Buffer): string | undefined {
   }
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType: string): void {
+function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 

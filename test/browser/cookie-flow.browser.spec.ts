@@ -27,7 +27,10 @@ const CHROMIUM_ARGS = [
 const JWT = 'crossmint-jwt';
 const REFRESH = 'crossmint-refresh-token';
 const ALICE = { id: 'user-alice', email: 'alice@example.com' };
-const SCREENSHOT = fileURLToPath(new URL('../../docs/signed-in.png', import.meta.url));
+// README's picture is rewritten only on request, so a test run leaves the working tree as it was.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT
+  ? fileURLToPath(new URL('../../docs/signed-in.png', import.meta.url))
+  : join(tmpdir(), 'nestjs-crossmint-auth', 'signed-in.png');
 
 describe('the cookie flow in a real browser (sample app, Chromium)', () => {
   let emulator: CrossmintAuthEmulator;
