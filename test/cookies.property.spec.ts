@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import { parse } from 'cookie';
 import fc from 'fast-check';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { CrossmintAuthCookies } from '../lib/cookies/crossmint-auth-cookies.js';
 import type { ResponseLike } from '../lib/cookies/http-message.js';
+import { readCookies } from '../lib/cookies/read-cookies.js';
 import { resolveCrossmintAuthOptions, type CrossmintAuthModuleOptions } from '../lib/crossmint-auth.options.js';
 import { encodeBase58 } from '../lib/utils/base58.js';
 import { parseSetCookies } from './support/http.js';
@@ -46,6 +48,17 @@ const cookieHeaderText = fc.oneof(
   anyText,
   fc.array(cookiePair, { maxLength: 10 }).chain((pairs) => fc.constantFrom('; ', ';', ', ', ';;').map((sep) => pairs.join(sep))),
 );
+/** RFC 6265's cookie-name (a token): the only names the module reads, its own and validated custom ones. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header and the name of one of its cookies, so that most lookups find something. */
+const headerWithName = fc
+  .array(fc.tuple(cookieName, fc.oneof(nastyText, fc.string({ maxLength: 40 }))), { minLength: 1, maxLength: 8 })
+  .chain((pairs) =>
+    fc.tuple(
+      fc.constantFrom('; ', ';', ', ', ';;', ' ; ', '').map((sep) => pairs.map(([name, value]) => `${name}=${value}`).join(sep)),
+      fc.constantFrom(...pairs.map(([name]) => name.trim()).filter((name) => COOKIE_NAME.test(name)), JWT),
+    ),
+  );
 const headerValue = fc.oneof(fc.constant(undefined), cookieHeaderText, fc.array(cookieHeaderText, { maxLength: 3 }));
 const authorization = fc.oneof(
   fc.constant(undefined),
@@ -66,6 +79,20 @@ const otherSetCookie = fc
 
 describe('CrossmintAuthCookies (properties)', () => {
   const cookies = authCookies();
+
+  it('reads a cookie as cookie.parse does: same splitting, trimming and first-wins rule', () => {
+    const keepEncoded = { decode: (value: string) => value };
+    fc.assert(
+      fc.property(fc.oneof(headerWithName, fc.tuple(cookieHeaderText, cookieName.filter((name) => COOKIE_NAME.test(name)))), ([header, name]) => {
+        const parsed = parse(header, keepEncoded);
+        // The name asked alone, and among the auth names (possibly twice): each answer is the same as parse's.
+        const names = [name, ...AUTH_NAMES];
+        expect(readCookies(header, [name])).toEqual([parsed[name]]);
+        expect(readCookies(header, names)).toEqual(names.map((each) => parsed[each]));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 
   // A JWT may still hold such characters: the verifier refuses anything but a compact JWS (security-tokens).
   it('never throws reading credentials, and never yields a refresh secret with whitespace, ;, or ,', () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parse, type SerializeOptions } from 'cookie';
+import type { SerializeOptions } from 'cookie';
 import { CROSSMINT_AUTH_OPTIONS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
 import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import type { CrossmintRefreshToken } from '../http/crossmint-api.js';
@@ -14,6 +14,7 @@ import {
   type ResponseCookie,
   type ResponseLike,
 } from './http-message.js';
+import { readCookies } from './read-cookies.js';
 
 /** The credentials a request carries. `source` decides what a failure may touch: only cookies get cleared. */
 export interface CrossmintCredentials {
@@ -27,20 +28,20 @@ export interface CrossmintAuthMaterial {
   refreshToken: CrossmintRefreshToken;
 }
 
-/** Decoding every cookie of a browser's header (analytics cookies are often %-encoded) costs more than the rest of the guard. */
-const KEEP_ENCODED = { decode: (value: string) => value };
-
 /** Reads credentials from requests and writes or clears the auth cookies on responses. */
 @Injectable()
 export class CrossmintAuthCookies {
   private readonly jwtNames: string[];
   private readonly refreshNames: string[];
+  /** Both lists in one, so that the Cookie header is read in a single pass. */
+  private readonly authNames: string[];
 
   constructor(@Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions) {
     const { cookies, projectId } = options;
     // Newer browser SDKs write project-scoped names; read those first, then the configured (legacy) ones.
     this.jwtNames = unique([`${DEFAULT_JWT_COOKIE}-${projectId}`, cookies.jwt]);
     this.refreshNames = unique([`${DEFAULT_REFRESH_COOKIE}-${projectId}`, cookies.refreshToken]);
+    this.authNames = [...this.jwtNames, ...this.refreshNames];
   }
 
   /** A Bearer token, when accepted and present, is the only credential looked at; otherwise the cookies. */
@@ -50,17 +51,13 @@ export class CrossmintAuthCookies {
       const match = /^\s*Bearer(?:\s+(.*))?$/is.exec(requestHeader(request, 'authorization') ?? '');
       if (match) return { jwt: match[1]?.trim() || undefined, source: 'bearer' };
     }
-    const cookies = this.parseCookieHeader(request);
-    return {
-      jwt: pick(cookies, this.jwtNames, isJwtCandidate),
-      refreshToken: pick(cookies, this.refreshNames, isRefreshCandidate),
-      source: 'cookie',
-    };
+    const [jwt, refreshToken] = this.readAuthCookies(request);
+    return { jwt, refreshToken, source: 'cookie' };
   }
 
   /** The refresh secret from the cookies, whatever the Authorization header says. */
   readRefreshToken(request: RequestLike): string | undefined {
-    return pick(this.parseCookieHeader(request), this.refreshNames, isRefreshCandidate);
+    return this.readAuthCookies(request)[1];
   }
 
   /**
@@ -89,20 +86,26 @@ export class CrossmintAuthCookies {
     this.setCookies(response, [...jwtNames, ...refreshNames].map((name) => ({ name, value: '', options: expired })));
   }
 
+  /** The JWT and the refresh secret from the cookies, decoded: for each, the first of its names the request carries. */
+  private readAuthCookies(request: RequestLike): [string | undefined, string | undefined] {
+    const header = requestHeader(request, 'cookie');
+    if (!header) return [undefined, undefined];
+    const values = readCookies(header, this.authNames);
+    const jwtCount = this.jwtNames.length;
+    return [pick(values.slice(0, jwtCount), isJwtCandidate), pick(values.slice(jwtCount), isRefreshCandidate)];
+  }
+
   /** The configured names, plus the project-scoped ones the request carried. */
   private namesToWrite(request: RequestLike | undefined): { jwtNames: string[]; refreshNames: string[] } {
-    const present = request ? this.parseCookieHeader(request) : {};
-    const carried = (names: string[]) => names.filter((name) => name in present);
+    const header = request && requestHeader(request, 'cookie');
+    const carried = (names: string[]) => {
+      const values = header ? readCookies(header, names) : [];
+      return names.filter((_, i) => values[i] !== undefined);
+    };
     return {
       jwtNames: unique([this.options.cookies.jwt, ...carried(this.jwtNames)]),
       refreshNames: unique([this.options.cookies.refreshToken, ...carried(this.refreshNames)]),
     };
-  }
-
-  /** The request's cookies, values still encoded: only the few the module reads are decoded, in `pick`. */
-  private parseCookieHeader(request: RequestLike): Record<string, string | undefined> {
-    const header = requestHeader(request, 'cookie');
-    return header ? parse(header, KEEP_ENCODED) : {};
   }
 
   private attributes(request: RequestLike | undefined, extra: SerializeOptions): SerializeOptions {
@@ -122,10 +125,9 @@ export class CrossmintAuthCookies {
   }
 }
 
-/** The value of the first of `names` the request carries, decoded; undefined when it is not `usable`. */
-function pick(cookies: Record<string, string | undefined>, names: string[], usable: (value: string) => boolean): string | undefined {
-  for (const name of names) {
-    const encoded = cookies[name];
+/** The first non-empty of `values`, decoded; undefined when it is not `usable`. */
+function pick(values: Array<string | undefined>, usable: (value: string) => boolean): string | undefined {
+  for (const encoded of values) {
     if (encoded) {
       const value = decode(encoded);
       return usable(value) ? value : undefined;

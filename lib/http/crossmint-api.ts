@@ -46,19 +46,17 @@ export class CrossmintApi {
   ) {}
 
   async fetchJwks(): Promise<JSONWebKeySet> {
-    const answer = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks);
-    const { status, json } = answer;
-    if (status !== 200) throw this.unavailable('jwks', `status ${status}`, answer.retryAfterSec);
+    const { status, json, retryAfterSec } = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks);
+    if (status !== 200) throw this.unavailable('jwks', `status ${status}`, retryAfterSec);
     const keys = (json as JSONWebKeySet | undefined)?.keys;
     if (!Array.isArray(keys) || keys.some((key) => !isObject(key))) throw this.unavailable('jwks', 'malformed key set');
     return { keys };
   }
 
   async refresh(secret: string): Promise<CrossmintRefreshResponse> {
-    const answer = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
-    const { status, json } = answer;
+    const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
     if (isClientError(status)) throw new CrossmintAuthenticationError('Session expired or revoked');
-    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, answer.retryAfterSec);
+    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, retryAfterSec);
     if (!isRefreshResponse(json)) throw this.unavailable('refresh', 'malformed answer');
     return json;
   }
@@ -74,10 +72,9 @@ export class CrossmintApi {
     if (typeof userId !== 'string' || userId === '' || userId === '.' || userId.length > 256 || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
       throw new BadRequestException('Invalid user id');
     }
-    const answer = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
-    const { status, json } = answer;
+    const { status, json, retryAfterSec } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
     if (status === 404) throw new NotFoundException('User not found');
-    if (status !== 200) throw this.unavailable('user', `status ${status}`, answer.retryAfterSec);
+    if (status !== 200) throw this.unavailable('user', `status ${status}`, retryAfterSec);
     if (!isObject(json) || typeof json.id !== 'string') throw this.unavailable('user', 'malformed answer');
     return json as CrossmintUser;
   }
