@@ -4,7 +4,7 @@
 // Environment (defaults keep the run under ~3 minutes on 2 cores):
 //   BENCH_PLATFORMS=express,fastify  BENCH_ROUNDS=25  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
 //   BENCH_CONNECTIONS=10  BENCH_REFRESH_REQUESTS=3000 (fresh expired sessions for the refresh path)
-//   BENCH_SESSIONS=10000 (distinct sessions for the cold path)  BENCH_VERIFY_MS=1000  BENCH_VERIFY_TOKENS=3000  BENCH_VERIFY_ROUNDS=3
+//   BENCH_SESSIONS=10000 (distinct sessions for the cold path)  BENCH_VERIFY_MS=1000  BENCH_VERIFY_TOKENS=3000  BENCH_VERIFY_ROUNDS=5
 //   BENCH_ALGORITHM=ES256|RS256  BENCH_JSON=<file> (also write the raw results)
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const config = {
   sessions: Math.max(10, envNumber('BENCH_SESSIONS', 10_000)),
   verifyMs: envNumber('BENCH_VERIFY_MS', 1000),
   verifyTokens: Math.max(100, envNumber('BENCH_VERIFY_TOKENS', 3000)),
-  verifyRounds: Math.max(1, envNumber('BENCH_VERIFY_ROUNDS', 3)),
+  verifyRounds: Math.max(1, envNumber('BENCH_VERIFY_ROUNDS', 5)),
   algorithm: process.env.BENCH_ALGORITHM ?? 'ES256',
 };
 const log = (...args) => console.error(...args);

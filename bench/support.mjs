@@ -152,8 +152,7 @@ export function median(values) {
 export function machine() {
   const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
   const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? 'unknown';
-  const nproc = execFileSync('nproc').toString().trim();
-  return { nproc, cpu: model, node: process.version, date: new Date().toISOString() };
+  return { nproc: cpus().length, cpu: model, node: process.version, date: new Date().toISOString() };
 }
 
 export const mb = (bytes) => bytes / (1024 * 1024);
