@@ -95,10 +95,16 @@ async function benchPlatform(platform) {
       const ratios = {};
       // Each round starts one case later, so no case always follows the same one.
       const order = others.map((_, i) => others[(i + round - 1) % others.length]);
+      const measureFor = (scenario) => measure(app, scenario, { duration: config.duration });
       for (const scenario of order) {
-        const pair = round % 2 ? [unguarded, scenario] : [scenario, unguarded];
-        const [first, second] = [await measure(app, pair[0], { duration: config.duration }), await measure(app, pair[1], { duration: config.duration })];
-        const [base, run] = round % 2 ? [first, second] : [second, first];
+        let base, run;
+        if (round % 2) {
+          base = await measureFor(unguarded);
+          run = await measureFor(scenario);
+        } else {
+          run = await measureFor(scenario);
+          base = await measureFor(unguarded);
+        }
         results.a.push(base);
         results[scenario.id] = run;
         ratios[scenario.id] = run.rps / base.rps;
