@@ -1,35 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { UseGuards, UseInterceptors } from '@nestjs/common';
-import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import { CrossmintAuthGuard, CrossmintSessionInterceptor, CurrentUser } from '../lib/index.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
-import { isCleared, request, type TestResponse } from './support/http.js';
+import { graphqlRequest, ViewerResolver } from './support/graphql.js';
+import { isCleared } from './support/http.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 const JWT = 'crossmint-jwt';
 const REFRESH = 'crossmint-refresh-token';
-
-@ObjectType()
-class MercuriusViewer {
-  @Field()
-  userId!: string;
-}
-
-@Resolver()
-class MercuriusViewerResolver {
-  @Query(() => MercuriusViewer)
-  @UseGuards(CrossmintAuthGuard)
-  me(@CurrentUser('userId') userId: string): MercuriusViewer {
-    return { userId };
-  }
-
-  @Query(() => String, { nullable: true })
-  @UseInterceptors(CrossmintSessionInterceptor)
-  maybeMe(@CurrentUser('userId') userId?: string): string | null {
-    return userId ?? null;
-  }
-}
 
 /** Mercurius on Fastify, with Nest's default context: `req` is Fastify's request, and Mercurius adds `reply`. */
 describe('Crossmint auth in GraphQL resolvers (Mercurius on Fastify)', () => {
@@ -42,7 +20,7 @@ describe('Crossmint auth in GraphQL resolvers (Mercurius on Fastify)', () => {
       moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 },
       imports: [GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true, graphiql: false })],
       controllers: [],
-      providers: [MercuriusViewerResolver],
+      providers: [ViewerResolver],
       platform: 'fastify',
     });
   });
@@ -55,9 +33,7 @@ describe('Crossmint auth in GraphQL resolvers (Mercurius on Fastify)', () => {
     emulator.resetCalls();
   });
 
-  function graphql(query: string, cookies?: Record<string, string>): Promise<TestResponse> {
-    return request(`${app.url}/graphql`, { method: 'POST', cookies, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  }
+  const graphql = (query: string, cookies?: Record<string, string>) => graphqlRequest(app.url, query, { cookies });
 
   it('lets a valid cookie JWT through the guard and resolves @CurrentUser', async () => {
     const session = await emulator.createSession();

@@ -1,39 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
-import { UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
-import { CrossmintAuthGuard, CrossmintSessionInterceptor, CurrentUser, type CrossmintAuthUser } from '../lib/index.js';
+import { GraphQLModule } from '@nestjs/graphql';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { graphqlRequest, ViewerResolver } from './support/graphql.js';
+import { isCleared } from './support/http.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
-import { isCleared, request, type TestResponse } from './support/http.js';
 
 const JWT = 'crossmint-jwt';
 const REFRESH = 'crossmint-refresh-token';
-
-@ObjectType()
-class Viewer {
-  @Field()
-  userId!: string;
-
-  @Field()
-  sub!: string;
-}
-
-@Resolver()
-class ViewerResolver {
-  @Query(() => Viewer)
-  @UseGuards(CrossmintAuthGuard)
-  me(@CurrentUser() user: CrossmintAuthUser, @CurrentUser('userId') userId: string): Viewer {
-    return { userId, sub: user.claims.sub };
-  }
-
-  @Query(() => String, { nullable: true })
-  @UseInterceptors(CrossmintSessionInterceptor)
-  maybeMe(@CurrentUser('userId') userId?: string): string | null {
-    return userId ?? null;
-  }
-}
 
 describe('Crossmint auth in GraphQL resolvers (Apollo on Express)', () => {
   let emulator: CrossmintAuthEmulator;
@@ -64,14 +39,7 @@ describe('Crossmint auth in GraphQL resolvers (Apollo on Express)', () => {
     emulator.resetCalls();
   });
 
-  function graphql(query: string, init: { cookies?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<TestResponse> {
-    return request(`${app.url}/graphql`, {
-      method: 'POST',
-      cookies: init.cookies,
-      headers: { 'content-type': 'application/json', ...init.headers },
-      body: JSON.stringify({ query }),
-    });
-  }
+  const graphql = (query: string, init?: Parameters<typeof graphqlRequest>[2]) => graphqlRequest(app.url, query, init);
 
   it('lets a valid cookie JWT through the guard and resolves @CurrentUser', async () => {
     const session = await emulator.createSession();
@@ -193,12 +161,7 @@ describe("Crossmint auth in GraphQL resolvers with Nest's default context ({ req
 
   it('still rotates the cookies (Express links the response from `req.res`) and keeps the module\'s Cache-Control', async () => {
     const session = await emulator.createSession({ expired: true });
-    const res = await request(`${app.url}/graphql`, {
-      method: 'POST',
-      cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret },
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ me { userId } }' }),
-    });
+    const res = await graphqlRequest(app.url, '{ me { userId } }', { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
     expect(res.body).toEqual({ data: { me: { userId: session.userId } } });
     expect(res.cookies[REFRESH].value).not.toBe(session.refreshToken.secret);
     expect(res.setCookies).toHaveLength(2);
