@@ -2,7 +2,7 @@
 // plus verifyCrossmintJwt against bare jose in process. See BENCHMARKS.md for the method and results.
 //
 // Environment (defaults keep the run under ~3 minutes on 2 cores):
-//   BENCH_PLATFORMS=express,fastify  BENCH_ROUNDS=25  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
+//   BENCH_PLATFORMS=express,fastify  BENCH_APPS=3 (app processes per platform, taking the rounds in turn)  BENCH_ROUNDS=24  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
 //   BENCH_CONNECTIONS=10  BENCH_REFRESH_REQUESTS=3000 (fresh expired sessions for the refresh path)
 //   BENCH_SESSIONS=10000 (distinct sessions for the cold path)  BENCH_VERIFY_MS=1000  BENCH_VERIFY_TOKENS=3000  BENCH_VERIFY_ROUNDS=5
 //   BENCH_ALGORITHM=ES256|RS256  BENCH_JSON=<file> (also write the raw results)
@@ -19,7 +19,8 @@ const { NestFactory } = await import('@nestjs/core');
 
 const config = {
   platforms: envList('BENCH_PLATFORMS', ['express', 'fastify']),
-  rounds: Math.max(1, envNumber('BENCH_ROUNDS', 25)),
+  apps: Math.max(1, envNumber('BENCH_APPS', 3)),
+  rounds: Math.max(1, envNumber('BENCH_ROUNDS', 24)),
   duration: envNumber('BENCH_DURATION', 0.25),
   warmup: envNumber('BENCH_WARMUP', 1),
   connections: Math.max(1, envNumber('BENCH_CONNECTIONS', 10)),
@@ -71,26 +72,35 @@ log(`bench finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
 // ---- HTTP ----
 
 async function benchPlatform(platform) {
-  log(`\n[${platform}] starting the app`);
-  const app = await startApp(platform, moduleOptions);
+  log(`\n[${platform}] starting ${config.apps} app processes`);
+  const apps = [];
   try {
-    const first = await fetch(`${app.url}/bench/guarded`, { headers: cookieHeaders });
-    if (first.status !== 200) throw new Error(`guarded route answered ${first.status}: ${await first.text()}`);
-    if (config.warmup > 0) for (const scenario of STEADY) await measure(app, scenario, { duration: config.warmup });
+    for (let i = 0; i < config.apps; i++) apps.push(await startApp(platform, moduleOptions));
+    const colds = [];
+    const warms = [];
+    for (const [index, app] of apps.entries()) {
+      const first = await fetch(`${app.url}/bench/guarded`, { headers: cookieHeaders });
+      if (first.status !== 200) throw new Error(`guarded route answered ${first.status}: ${await first.text()}`);
+      if (config.warmup > 0) for (const scenario of STEADY) await measure(app, scenario, { duration: config.warmup });
 
-    // The cold path first: it also fills the verified-token cache, so the steady-state cases below run
-    // against a full cache, as on a server with many users.
-    let nextCold = 0;
-    const coldHeaders = () => ({ cookie: coldSessions[nextCold++ % coldSessions.length] });
-    const cold = await measure(app, { path: '/bench/guarded', headers: coldHeaders }, { amount: coldSessions.length });
-    const warm = await measure(app, { path: '/bench/guarded', headers: coldHeaders }, { amount: coldSessions.length });
-    log(`[${platform}] f ${cold.rps.toFixed(0)}/s, f2 ${warm.rps.toFixed(0)}/s`);
+      // The cold path first: it also fills the verified-token cache, so the steady-state cases below run
+      // against a full cache, as on a server with many users.
+      let nextCold = 0;
+      const coldHeaders = () => ({ cookie: coldSessions[nextCold++ % coldSessions.length] });
+      colds.push(await measure(app, { path: '/bench/guarded', headers: coldHeaders }, { amount: coldSessions.length }));
+      warms.push(await measure(app, { path: '/bench/guarded', headers: coldHeaders }, { amount: coldSessions.length }));
+      log(`[${platform}] app ${index + 1}: f ${colds[index].rps.toFixed(0)}/s, f2 ${warms[index].rps.toFixed(0)}/s`);
+    }
 
     // Every case is measured right beside its own run of (a), the pair's order alternating from round to round,
-    // so a slower moment of this shared machine hits both sides of a ratio alike.
+    // so a slower moment of this shared machine hits both sides of a ratio alike. The rounds go to the app
+    // processes in turn: one process's ratios differ from another's by more than the rounds vary (each JIT-compiles
+    // and lays out its heap in its own way), so a single process would decide the result by chance.
     const [unguarded, ...others] = STEADY;
     const rounds = [];
     for (let round = 1; round <= config.rounds; round++) {
+      const appIndex = (round - 1) % apps.length;
+      const app = apps[appIndex];
       const results = { a: [] };
       const ratios = {};
       // Each round starts one case later, so no case always follows the same one.
@@ -109,19 +119,21 @@ async function benchPlatform(platform) {
         results[scenario.id] = run;
         ratios[scenario.id] = run.rps / base.rps;
       }
-      rounds.push({ results, ratios });
-      log(`[${platform}] round ${round}: ` + others.map(({ id }) => `${id}/a ${ratios[id].toFixed(3)}`).join(', '));
+      rounds.push({ appIndex, results, ratios });
+      log(`[${platform}] round ${round} (app ${appIndex + 1}): ` + others.map(({ id }) => `${id}/a ${ratios[id].toFixed(3)}`).join(', '));
     }
 
     const rows = STEADY.map((scenario) => {
       const runs = rounds.flatMap(({ results }) => results[scenario.id]);
       const ratios = scenario === unguarded ? [] : rounds.map((round) => round.ratios[scenario.id]);
+      const ratiosOfApp = (index) => rounds.filter((round) => round.appIndex === index).map((round) => round.ratios[scenario.id]);
       return {
         ...scenario,
         rps: median(runs.map((run) => run.rps)),
         p99: median(runs.map((run) => run.p99)),
         ratio: scenario === unguarded ? 1 : median(ratios),
         ratios,
+        ratioPerApp: scenario === unguarded ? [] : apps.map((_, index) => median(ratiosOfApp(index))),
         jwksPer1k: per1k(runs, 'jwks'),
         refreshPer1k: per1k(runs, 'refresh'),
         cpu: median(runs.map((run) => run.cpu)),
@@ -140,23 +152,28 @@ async function benchPlatform(platform) {
     }
     let nextExpired = 0;
     const refresh = await measure(
-      app,
+      apps[0],
       { path: '/bench/guarded', headers: () => ({ cookie: expired[nextExpired++ % expired.length] }) },
       { amount: config.refreshRequests },
     );
     log(`[${platform}] e ${refresh.rps.toFixed(0)}/s`);
     rows.push(
       { id: 'e', label: 'refresh path (fresh expired session each request)', ...single(refresh, unguardedRps) },
-      { id: 'f', label: `${coldSessions.length} distinct sessions, round robin, first pass (cold)`, ...single(cold, unguardedRps) },
-      { id: 'f2', label: `same ${coldSessions.length} sessions, second pass (verified-token cache)`, ...single(warm, unguardedRps) },
+      { id: 'f', label: `${coldSessions.length} distinct sessions, round robin, first pass (cold)`, ...single(medianRun(colds), unguardedRps) },
+      { id: 'f2', label: `same ${coldSessions.length} sessions, second pass (verified-token cache)`, ...single(medianRun(warms), unguardedRps) },
     );
 
-    // After the run the caches are full: 10,000 verified tokens, recent refresh results.
-    const memory = await app.memory();
-    return { rows, rounds, memory, pinned: app.pinned };
+    // After the run the first app's caches are full: 10,000 verified tokens, recent refresh results.
+    const memory = await apps[0].memory();
+    return { rows, rounds, memory, pinned: apps.every((app) => app.pinned) };
   } finally {
-    await app.stop();
+    await Promise.all(apps.map((app) => app.stop()));
   }
+}
+
+/** Of runs of the same case in different app processes, the one with the median requests/s. */
+function medianRun(runs) {
+  return [...runs].sort((x, y) => x.rps - y.rps)[(runs.length - 1) >> 1];
 }
 
 /**
@@ -271,11 +288,11 @@ function report(info, platforms, verify) {
   const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
-    `Settings: ${config.rounds} rounds, in each every steady-state case for ${config.duration} s right beside its own ${config.duration} s of (a); ` +
+    `Settings: ${config.rounds} rounds over ${config.apps} app processes per platform, in each every steady-state case for ${config.duration} s right beside its own ${config.duration} s of (a); ` +
       `${config.connections} connections, ${config.refreshRequests} refresh-path requests, ${config.sessions} distinct sessions, ${config.algorithm} keys; ` +
       (Object.values(platforms).every((result) => result.pinned) ? 'load generator on core 0, app on core 1 (taskset)' : 'processes not pinned to cores'),
     '(a)–(d0): medians of the rounds, run with the verified-token cache full; ÷ unguarded: median of the rounds\' ratios',
-    'of each case to the (a) run beside it. (e), (f), (f2): one run each. "other load": cores busy with other processes',
+    'of each case to the (a) run beside it. (e): one run; (f), (f2): the app process with the median req/s. "other load": cores busy with other processes',
     'during the measurement (highest of the rounds); anything well above 0 means the numbers are disturbed.',
     '',
     '| platform | case | req/s | p99 ms | ÷ unguarded | JWKS calls / 1k req | refresh calls / 1k req | app CPU µs / req | app CPU | other load |',
@@ -291,12 +308,17 @@ function report(info, platforms, verify) {
   }
   lines.push(
     '',
+    'Steady-state ratios to (a), median of each app process:',
+    ...Object.entries(platforms).map(
+      ([platform, { rows }]) => `- ${platform}: ` + rows.slice(1, STEADY.length).map((row) => `${row.id}/a ${row.ratioPerApp.map((r) => r.toFixed(3)).join(' ')}`).join('; '),
+    ),
+    '',
     'Steady-state ratios to (a), per round:',
     ...Object.entries(platforms).map(
       ([platform, { rows }]) => `- ${platform}: ` + rows.slice(1, STEADY.length).map((row) => `${row.id}/a ${row.ratios.map((r) => r.toFixed(3)).join(' ')}`).join('; '),
     ),
     '',
-    'App memory after each run, after a full GC (caches full): ' +
+    'Memory of the first app process after the run, after a full GC (caches full): ' +
       Object.entries(platforms).map(([platform, { memory }]) => `${platform} RSS ${mb(memory.rss).toFixed(1)} MB, heap used ${mb(memory.heapUsed).toFixed(1)} MB`).join('; '),
     '',
     '| in process | bare jose.jwtVerify ops/s | verifyCrossmintJwt ops/s | time per call ÷ bare jose |',

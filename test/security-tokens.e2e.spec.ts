@@ -48,8 +48,11 @@ describe('security: forged and malformed JWTs', () => {
     ['the attacker key embedded as a jwk header', () => attacker.signJwt(claims(), { header: { jwk: attacker.jwks().keys[0] } })],
     ['a jku header pointing at the attacker key set', () => attacker.signJwt(claims(), { header: { jku: `${attacker.baseUrl}/.well-known/jwks.json` } })],
     ['a crit header naming an unknown extension', () => emulator.signJwt(claims(), { header: { crit: ['exp-policy'], 'exp-policy': 'never' } })],
-    ['a valid signature over another payload (tampered sub)', async () => {
-      const [header, , signature] = segments(await emulator.mintJwt({ sub: 'user-victim' }));
+    // The genuine token is accepted first, so the forged one, ending in the same signature, meets its cache entry.
+    ['a valid signature over another payload (tampered sub), the genuine token accepted just before', async () => {
+      const genuine = await emulator.mintJwt({ sub: 'user-victim' });
+      expect((await request(`${app.url}/protected`, { headers: { authorization: `Bearer ${genuine}` } })).status).toBe(200);
+      const [header, , signature] = segments(genuine);
       return `${header}.${b64(claims({ sub: 'user-admin' }))}.${signature}`;
     }],
     // Node's base64url decoding skips characters outside the alphabet: each of these still carries a valid signature.

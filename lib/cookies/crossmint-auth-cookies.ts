@@ -5,6 +5,7 @@ import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js'
 import type { CrossmintRefreshToken } from '../http/crossmint-api.js';
 import { MAX_JWT_LENGTH } from '../jwt/crossmint-jwt-verifier.js';
 import {
+  headerValue,
   isLocalPlainHttp,
   requestHeader,
   requestOf,
@@ -28,6 +29,9 @@ export interface CrossmintAuthMaterial {
   refreshToken: CrossmintRefreshToken;
 }
 
+/** Any Bearer header counts, malformed or not: a bad one must not fall back to the cookies. */
+const BEARER = /^\s*Bearer(?:\s+(.*))?$/is;
+
 /** Reads credentials from requests and writes or clears the auth cookies on responses. */
 @Injectable()
 export class CrossmintAuthCookies {
@@ -46,18 +50,19 @@ export class CrossmintAuthCookies {
 
   /** A Bearer token, when accepted and present, is the only credential looked at; otherwise the cookies. */
   readCredentials(request: RequestLike): CrossmintCredentials {
+    const { headers } = request;
     if (this.options.acceptBearerToken) {
-      // Any Bearer header counts, malformed or not: a bad one must not fall back to the cookies.
-      const match = /^\s*Bearer(?:\s+(.*))?$/is.exec(requestHeader(request, 'authorization') ?? '');
+      const authorization = headerValue(headers, 'authorization');
+      const match = authorization && BEARER.exec(authorization);
       if (match) return { jwt: match[1]?.trim() || undefined, source: 'bearer' };
     }
-    const [jwt, refreshToken] = this.readAuthCookies(request);
+    const [jwt, refreshToken] = this.readAuthCookies(headerValue(headers, 'cookie'));
     return { jwt, refreshToken, source: 'cookie' };
   }
 
   /** The refresh secret from the cookies, whatever the Authorization header says. */
   readRefreshToken(request: RequestLike): string | undefined {
-    return this.readAuthCookies(request)[1];
+    return this.readAuthCookies(requestHeader(request, 'cookie'))[1];
   }
 
   /**
@@ -86,13 +91,12 @@ export class CrossmintAuthCookies {
     this.setCookies(response, [...jwtNames, ...refreshNames].map((name) => ({ name, value: '', options: expired })));
   }
 
-  /** The JWT and the refresh secret from the cookies, decoded: for each, the first of its names the request carries. */
-  private readAuthCookies(request: RequestLike): [string | undefined, string | undefined] {
-    const header = requestHeader(request, 'cookie');
+  /** The JWT and the refresh secret from a `Cookie` header, decoded: for each, the first of its names the header carries. */
+  private readAuthCookies(header: string | undefined): [string | undefined, string | undefined] {
     if (!header) return [undefined, undefined];
     const values = readCookies(header, this.authNames);
     const jwtCount = this.jwtNames.length;
-    return [pick(values.slice(0, jwtCount), isJwtCandidate), pick(values.slice(jwtCount), isRefreshCandidate)];
+    return [pick(values, 0, jwtCount, isJwtCandidate), pick(values, jwtCount, values.length, isRefreshCandidate)];
   }
 
   /** The configured names, plus the project-scoped ones the request carried. */
@@ -125,9 +129,10 @@ export class CrossmintAuthCookies {
   }
 }
 
-/** The first non-empty of `values`, decoded; undefined when it is not `usable`. */
-function pick(values: Array<string | undefined>, usable: (value: string) => boolean): string | undefined {
-  for (const encoded of values) {
+/** The first non-empty of `values[from, to)`, decoded; undefined when it is not `usable`. */
+function pick(values: Array<string | undefined>, from: number, to: number, usable: (value: string) => boolean): string | undefined {
+  for (let i = from; i < to; i++) {
+    const encoded = values[i];
     if (encoded) {
       const value = decode(encoded);
       return usable(value) ? value : undefined;

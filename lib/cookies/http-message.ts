@@ -42,7 +42,12 @@ function isFastifyReply(response: ResponseLike): response is FastifyReplyLike {
 }
 
 export function requestHeader(request: RequestLike, name: string): string | undefined {
-  const value = request.headers?.[name];
+  return headerValue(request.headers, name);
+}
+
+/** A header from a request's `headers`, for callers that read several: on Express, each `request.headers` costs. */
+export function headerValue(headers: RequestLike['headers'] | undefined, name: string): string | undefined {
+  const value = headers?.[name];
   return Array.isArray(value) ? value.join('; ') : value;
 }
 

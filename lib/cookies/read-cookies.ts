@@ -6,7 +6,7 @@
  * `names` are cookie names (RFC 6265 tokens).
  */
 export function readCookies(header: string, names: readonly string[]): Array<string | undefined> {
-  const values = new Array<string | undefined>(names.length).fill(undefined);
+  const values = new Array<string | undefined>(names.length);
   const length = header.length;
   // The shortest cookie pair is a one-character name and '='.
   if (length < 2) return values;

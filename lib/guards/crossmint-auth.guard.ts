@@ -23,12 +23,9 @@ export class CrossmintAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
     const { request, response } = this.getRequestResponse(context);
-    const admit = (session: CrossmintSession) => {
-      request.user = toAuthUser(session);
-      return true;
-    };
     const session = this.sessions.resolveRequest(request, response);
-    return session instanceof Promise ? session.then(admit) : admit(session);
+    if (session instanceof Promise) return session.then((resolved) => admit(request, resolved));
+    return admit(request, session);
   }
 
   protected isPublic(context: ExecutionContext): boolean {
@@ -49,4 +46,9 @@ export class CrossmintAuthGuard implements CanActivate {
   protected getRequestResponse(context: ExecutionContext): HttpContext {
     return getHttpContext(context);
   }
+}
+
+function admit(request: HttpContext['request'], session: CrossmintSession): true {
+  request.user = toAuthUser(session);
+  return true;
 }

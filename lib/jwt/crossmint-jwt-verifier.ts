@@ -31,11 +31,8 @@ interface VerifiedToken {
  */
 @Injectable()
 export class CrossmintJwtVerifier {
-  /**
-   * Keyed by the token's last characters, which lie in its signature (random per token), because hashing the
-   * key is most of what a hit costs; a hit must still match the whole token.
-   */
-  private readonly verified: LruCache<string, VerifiedToken>;
+  /** Keyed by `cacheKeyOf(token)`; a hit must still match the whole token. */
+  private readonly verified: LruCache<number, VerifiedToken>;
   private keysVersion: number;
 
   constructor(
@@ -85,8 +82,15 @@ export class CrossmintJwtVerifier {
   }
 }
 
-function cacheKeyOf(token: string): string {
-  return token.slice(-16);
+/**
+ * The token's last characters, which lie in its signature (random per token), folded into a small integer: a
+ * string key would be sliced and hashed on every lookup, most of what a hit cost. Two tokens may share a key;
+ * the entry then holds the one verified last.
+ */
+function cacheKeyOf(token: string): number {
+  let key = 0;
+  for (let i = Math.max(0, token.length - 8); i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
+  return key & 0x3fffffff;
 }
 
 function invalidToken(): CrossmintAuthenticationError {

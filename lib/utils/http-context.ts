@@ -13,10 +13,8 @@ export interface HttpContext {
  */
 export function getHttpContext(context: ExecutionContext): HttpContext {
   const type = context.getType<string>();
-  if (type === 'http') {
-    const http = context.switchToHttp();
-    return { request: http.getRequest(), response: http.getResponse() };
-  }
+  // What switchToHttp().getRequest() / getResponse() return, without the helper object it builds on every call.
+  if (type === 'http') return { request: context.getArgByIndex(0), response: context.getArgByIndex(1) };
   if (type === 'graphql') {
     const gqlContext = context.getArgByIndex<Record<string, any> | undefined>(2) ?? {};
     const request = gqlContext.req ?? gqlContext.request;
