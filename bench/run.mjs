@@ -2,7 +2,7 @@
 // plus verifyCrossmintJwt against bare jose in process. See BENCHMARKS.md for the method and results.
 //
 // Environment (defaults keep the run under ~3 minutes on 2 cores):
-//   BENCH_PLATFORMS=express,fastify  BENCH_APPS=3 (app processes per platform, taking the rounds in turn)  BENCH_ROUNDS=24  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
+//   BENCH_PLATFORMS=express,fastify  BENCH_APPS=3 (app processes per platform, taking the rounds in turn)  BENCH_ROUNDS=48  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
 //   BENCH_CONNECTIONS=10  BENCH_REFRESH_REQUESTS=3000 (fresh expired sessions for the refresh path)
 //   BENCH_SESSIONS=10000 (distinct sessions for the cold path)  BENCH_VERIFY_MS=1000  BENCH_VERIFY_TOKENS=3000  BENCH_VERIFY_ROUNDS=5
 //   BENCH_ALGORITHM=ES256|RS256  BENCH_JSON=<file> (also write the raw results)
@@ -20,7 +20,7 @@ const { NestFactory } = await import('@nestjs/core');
 const config = {
   platforms: envList('BENCH_PLATFORMS', ['express', 'fastify']),
   apps: Math.max(1, envNumber('BENCH_APPS', 3)),
-  rounds: Math.max(1, envNumber('BENCH_ROUNDS', 24)),
+  rounds: Math.max(1, envNumber('BENCH_ROUNDS', 48)),
   duration: envNumber('BENCH_DURATION', 0.25),
   warmup: envNumber('BENCH_WARMUP', 1),
   connections: Math.max(1, envNumber('BENCH_CONNECTIONS', 10)),

@@ -149,7 +149,10 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     try {
       result = await refresh();
     } catch (error) {
-      const failure: RefreshOutcome = { ok: false, error: error instanceof CrossmintAuthenticationError ? 'unauthorized' : 'unavailable' };
+      const failure: RefreshOutcome =
+        error instanceof CrossmintAuthenticationError
+          ? { ok: false, error: 'unauthorized' }
+          : { ok: false, error: 'unavailable', retryAfterSec: error instanceof CrossmintServiceUnavailableError ? error.retryAfterSec : undefined };
       const ttl = failure.error === 'unauthorized' ? this.resultTtlMs : this.unavailableTtlMs;
       await this.shareFailure(key, lock, sealRefreshOutcome(secret, keyHash, failure), ttl);
       throw error;
@@ -180,7 +183,7 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     }
     if (outcome.ok) return outcome.result;
     if (outcome.error === 'unauthorized') throw new CrossmintAuthenticationError('Session expired or revoked');
-    throw new CrossmintServiceUnavailableError();
+    throw new CrossmintServiceUnavailableError(undefined, outcome.retryAfterSec);
   }
 
   /** One Redis command, bounded by `commandTimeoutMs`; any failure becomes `RedisUnavailableError`. */

@@ -1,8 +1,12 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { MAX_RETRY_AFTER_SEC } from '../http/retry-after.js';
 import type { CrossmintRefreshResult } from './crossmint-refresh-store.interface.js';
 
-/** What an elected refresher shares with the others: its result, or how it failed. */
-export type RefreshOutcome = { ok: true; result: CrossmintRefreshResult } | { ok: false; error: 'unauthorized' | 'unavailable' };
+/** What an elected refresher shares with the others: its result, or how it failed (and Crossmint's `Retry-After`). */
+export type RefreshOutcome =
+  | { ok: true; result: CrossmintRefreshResult }
+  | { ok: false; error: 'unauthorized' }
+  | { ok: false; error: 'unavailable'; retryAfterSec?: number };
 
 const PREFIX = 'v1:';
 const HKDF_INFO = 'nestjs-crossmint-auth/refresh-outcome/v1';
@@ -42,7 +46,7 @@ function deriveKey(secret: string): Buffer {
 
 function isRefreshOutcome(value: unknown): value is RefreshOutcome {
   if (!isObject(value)) return false;
-  if (value.ok === false) return value.error === 'unauthorized' || value.error === 'unavailable';
+  if (value.ok === false) return value.error === 'unauthorized' || (value.error === 'unavailable' && isRetryAfter(value.retryAfterSec));
   if (value.ok !== true || !isObject(value.result)) return false;
   const { jwt, refreshToken, user } = value.result;
   return (
@@ -53,6 +57,10 @@ function isRefreshOutcome(value: unknown): value is RefreshOutcome {
     isObject(user) &&
     typeof user.id === 'string'
   );
+}
+
+function isRetryAfter(value: unknown): boolean {
+  return value === undefined || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_RETRY_AFTER_SEC);
 }
 
 function isObject(value: unknown): value is Record<string, any> {

@@ -13,7 +13,7 @@ export interface HttpContext {
  */
 export function getHttpContext(context: ExecutionContext): HttpContext {
   const type = context.getType<string>();
-  // What switchToHttp().getRequest() / getResponse() return, without the helper object it builds on every call.
+  // What switchToHttp().getRequest() / getResponse() return, without the three closures it assigns to the context.
   if (type === 'http') return { request: context.getArgByIndex(0), response: context.getArgByIndex(1) };
   if (type === 'graphql') {
     const gqlContext = context.getArgByIndex<Record<string, any> | undefined>(2) ?? {};

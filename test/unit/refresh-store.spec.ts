@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InMemoryRefreshStore, RedisRefreshStore, type CrossmintRefreshResult, type RedisRefreshStoreClient } from '../../lib/index.js';
 import { resolveCrossmintAuthOptions } from '../../lib/crossmint-auth.options.js';
-import { openRefreshOutcome, sealRefreshOutcome } from '../../lib/refresh-store/refresh-outcome-cipher.js';
+import { openRefreshOutcome, sealRefreshOutcome, type RefreshOutcome } from '../../lib/refresh-store/refresh-outcome-cipher.js';
 import { hashRefreshSecret } from '../../lib/refresh-store/refresh-secret-hash.js';
 import { encodeBase58 } from '../../lib/utils/base58.js';
 
@@ -19,6 +19,9 @@ describe('refresh outcome cipher', () => {
     const sealed = sealRefreshOutcome(secret, keyHash, { ok: true, result });
     expect(openRefreshOutcome(secret, keyHash, sealed)).toEqual({ ok: true, result });
     expect(openRefreshOutcome(secret, keyHash, sealRefreshOutcome(secret, keyHash, { ok: false, error: 'unauthorized' }))).toEqual({ ok: false, error: 'unauthorized' });
+    for (const outage of [{ ok: false, error: 'unavailable' }, { ok: false, error: 'unavailable', retryAfterSec: 42 }] as const) {
+      expect(openRefreshOutcome(secret, keyHash, sealRefreshOutcome(secret, keyHash, outage))).toEqual(outage);
+    }
     for (const plaintext of [result.jwt, result.refreshToken.secret, secret, 'user-1', 'someone@example.com']) {
       expect(sealed.includes(plaintext)).toBe(false);
       expect(Buffer.from(sealed.slice(3), 'base64url').toString('latin1').includes(plaintext)).toBe(false);
@@ -36,6 +39,11 @@ describe('refresh outcome cipher', () => {
     expect(() => openRefreshOutcome(secret, keyHash, 'v1:' + bytes.toString('base64url'))).toThrow();
     expect(() => openRefreshOutcome(secret, keyHash, JSON.stringify({ ok: true, result }))).toThrow();
     expect(() => openRefreshOutcome(secret, keyHash, 'v1:')).toThrow();
+    // A Retry-After outside what parseRetryAfter answers (1..300 s) is not passed on.
+    for (const retryAfterSec of [0, 301, 1.5, '42']) {
+      const outage = { ok: false, error: 'unavailable', retryAfterSec } as unknown as RefreshOutcome;
+      expect(() => openRefreshOutcome(secret, keyHash, sealRefreshOutcome(secret, keyHash, outage))).toThrow();
+    }
   });
 });
 
