@@ -1,7 +1,7 @@
 // npm run bench: the guard's cost, side by side with the same route unguarded, on Express and Fastify,
 // plus verifyCrossmintJwt against bare jose in process. See BENCHMARKS.md for the method and results.
 //
-// Environment (defaults keep the run under ~3 minutes on 2 cores):
+// Environment (defaults keep the run to about 6 minutes on 2 cores):
 //   BENCH_PLATFORMS=express,fastify  BENCH_APPS=3 (app processes per platform, taking the rounds in turn)  BENCH_ROUNDS=48  BENCH_DURATION=0.25 (s per measurement)  BENCH_WARMUP=1 (s)
 //   BENCH_CONNECTIONS=10  BENCH_REFRESH_REQUESTS=3000 (fresh expired sessions for the refresh path)
 //   BENCH_SESSIONS=10000 (distinct sessions for the cold path)  BENCH_VERIFY_MS=1000  BENCH_VERIFY_TOKENS=3000  BENCH_VERIFY_ROUNDS=5
@@ -290,7 +290,7 @@ function report(info, platforms, verify) {
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
     `Settings: ${config.rounds} rounds over ${config.apps} app processes per platform, in each every steady-state case for ${config.duration} s right beside its own ${config.duration} s of (a); ` +
       `${config.connections} connections, ${config.refreshRequests} refresh-path requests, ${config.sessions} distinct sessions, ${config.algorithm} keys; ` +
-      (Object.values(platforms).every((result) => result.pinned) ? 'load generator on core 0, app on core 1 (taskset)' : 'processes not pinned to cores'),
+      (Object.values(platforms).every((result) => result.pinned) ? 'load generator on core 0, apps on core 1 (taskset)' : 'processes not pinned to cores'),
     '(a)–(d0): medians of the rounds, run with the verified-token cache full; ÷ unguarded: median of the rounds\' ratios',
     'of each case to the (a) run beside it. (e): one run; (f), (f2): the app process with the median req/s. "other load": cores busy with other processes',
     'during the measurement (highest of the rounds); anything well above 0 means the numbers are disturbed.',
