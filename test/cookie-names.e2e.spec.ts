@@ -27,10 +27,7 @@ describe.each(PLATFORM_VARIANTS)('Cookie names on $name', ({ platform, cookiePlu
     await custom.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   describe('project-scoped names (crossmint-jwt-<projectId>, crossmint-refresh-token-<projectId>)', () => {
     it('accepts a JWT in the project-scoped cookie', async () => {

@@ -11,10 +11,7 @@ describe('CrossmintAuthEmulator', () => {
     emulator = await CrossmintAuthEmulator.start();
   });
   afterAll(() => emulator.stop());
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   const url = (path: string) => `${emulator.baseUrl}${path}`;
   const verify = (jwt: string, jwks = emulator.jwks()) =>
@@ -214,6 +211,18 @@ describe('CrossmintAuthEmulator', () => {
       emulator.clearFaults();
       expect(((await (await fetch(url(CROSSMINT_API_PATHS.jwks))).json()) as { keys: unknown[] }).keys).toHaveLength(1);
       expect(emulator.calls('jwks')).toBe(4);
+    });
+
+    it('reset() clears the faults and the call counts, and keeps sessions and keys', async () => {
+      const session = await emulator.createSession();
+      emulator.fault('refresh', { status: 503 });
+      expect((await refresh(session.refreshToken.secret)).status).toBe(503);
+      expect(emulator.calls('refresh')).toBe(1);
+      emulator.reset();
+      expect(emulator.calls('refresh')).toBe(0);
+      expect(emulator.lastRequestHeaders('refresh')).toBeUndefined();
+      expect((await refresh(session.refreshToken.secret)).status).toBe(200);
+      expect(emulator.calls('refresh')).toBe(1);
     });
 
     it('delays, then handles normally when only delayMs is set', async () => {

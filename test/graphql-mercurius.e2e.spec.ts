@@ -28,10 +28,7 @@ describe('Crossmint auth in GraphQL resolvers (Mercurius on Fastify)', () => {
     await app.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   const graphql = (query: string, cookies?: Record<string, string>) => graphqlRequest(app.url, query, { cookies });
 

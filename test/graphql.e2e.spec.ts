@@ -34,10 +34,7 @@ describe('Crossmint auth in GraphQL resolvers (Apollo on Express)', () => {
     await app.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   const graphql = (query: string, init?: Parameters<typeof graphqlRequest>[2]) => graphqlRequest(app.url, query, init);
 

@@ -19,10 +19,7 @@ describe.each(PLATFORM_VARIANTS)('CrossmintAuthGuard (SPEC §4) on $name', ({ pl
     await app.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   it('passes a valid cookie JWT and sets request.user, with no call to Crossmint once keys are cached', async () => {
     const session = await emulator.createSession();

@@ -52,10 +52,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     await redisServer?.kill();
   });
 
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   /** Request `i` goes to instance `i % 3`, as a load balancer would spread one browser's requests. */
   function spread(count: number, session: EmulatorSession, path = '/protected'): Promise<TestResponse[]> {

@@ -35,10 +35,7 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
     await readable.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
 
   it('refreshes from the HttpOnly cookie and answers the SDK shape without the secret', async () => {
     const session = await emulator.createSession();

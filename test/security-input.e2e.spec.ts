@@ -25,10 +25,7 @@ describe('security: hostile request input', () => {
     await Promise.all([app.close(), noBearerApp.close()]);
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
   afterEach(() => expect(logs.errors()).toEqual([]));
 
   describe('size', () => {

@@ -27,10 +27,7 @@ describe('security: refresh single-flight and late arrivals', () => {
     await Promise.all([app.close(), shortTtlApp.close()]);
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
   afterEach(() => expect(logs.errors()).toEqual([]));
 
   const distinct = (responses: TestResponse[], name: string) => new Set(responses.map((res) => res.cookies[name]?.value));

@@ -32,10 +32,7 @@ describe.each(PLATFORM_VARIANTS)('security: refresh and logout routes on $name',
     await app.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
   afterEach(() => {
     const errors = logs.errors();
     logs.clear();

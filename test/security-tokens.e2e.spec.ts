@@ -25,10 +25,7 @@ describe('security: forged and malformed JWTs', () => {
     await app.close();
     await Promise.all([emulator.stop(), attacker.stop()]);
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
   afterEach(() => expect(app.logs.errors()).toEqual([]));
 
   const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'user-forged', aud: emulator.projectId, iat: nowSec(), exp: nowSec() + 300, ...extra });

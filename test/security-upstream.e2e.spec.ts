@@ -34,10 +34,7 @@ describe('security: upstream faults', () => {
     await app.close();
     await emulator.stop();
   });
-  beforeEach(() => {
-    emulator.clearFaults();
-    emulator.resetCalls();
-  });
+  beforeEach(() => emulator.reset());
   afterEach(() => expect(logs.errors()).toEqual([]));
 
   function expectUnavailable(res: TestResponse): void {

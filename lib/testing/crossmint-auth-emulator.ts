@@ -234,6 +234,12 @@ export class CrossmintAuthEmulator {
     this.headers.clear();
   }
 
+  /** `clearFaults()` and `resetCalls()`: a clean emulator for the next test, keeping its users, sessions and keys. */
+  reset(): void {
+    this.clearFaults();
+    this.resetCalls();
+  }
+
   lastRequestHeaders(route: EmulatorRoute): Record<string, string | string[] | undefined> | undefined {
     const headers = this.headers.get(route);
     return headers && { ...headers };
