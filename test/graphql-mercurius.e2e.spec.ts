@@ -2,12 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
-import { graphqlRequest, ViewerResolver } from './support/graphql.js';
+import { createGraphqlApp, graphqlRequest } from './support/graphql.js';
 import { isCleared } from './support/http.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
-
-const JWT = 'crossmint-jwt';
-const REFRESH = 'crossmint-refresh-token';
+import { JWT_COOKIE as JWT, REFRESH_COOKIE as REFRESH } from './support/security.js';
+import type { TestApp } from './support/test-app.js';
 
 /** Mercurius on Fastify, with Nest's default context: `req` is Fastify's request, and Mercurius adds `reply`. */
 describe('Crossmint auth in GraphQL resolvers (Mercurius on Fastify)', () => {
@@ -16,13 +14,11 @@ describe('Crossmint auth in GraphQL resolvers (Mercurius on Fastify)', () => {
 
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
-    app = await createTestApp({
-      moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 },
-      imports: [GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true, graphiql: false })],
-      controllers: [],
-      providers: [ViewerResolver],
-      platform: 'fastify',
-    });
+    app = await createGraphqlApp(
+      emulator,
+      GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true, graphiql: false }),
+      'fastify',
+    );
   });
   afterAll(async () => {
     await app.close();

@@ -3,12 +3,10 @@ import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheContr
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
-import { graphqlRequest, ViewerResolver } from './support/graphql.js';
+import { createGraphqlApp, graphqlRequest } from './support/graphql.js';
 import { isCleared } from './support/http.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
-
-const JWT = 'crossmint-jwt';
-const REFRESH = 'crossmint-refresh-token';
+import { JWT_COOKIE as JWT, REFRESH_COOKIE as REFRESH } from './support/security.js';
+import type { TestApp } from './support/test-app.js';
 
 describe('Crossmint auth in GraphQL resolvers (Apollo on Express)', () => {
   let emulator: CrossmintAuthEmulator;
@@ -16,19 +14,15 @@ describe('Crossmint auth in GraphQL resolvers (Apollo on Express)', () => {
 
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
-    app = await createTestApp({
-      moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 },
-      imports: [
-        GraphQLModule.forRoot<ApolloDriverConfig>({
-          driver: ApolloDriver,
-          autoSchemaFile: true,
-          graphiql: false,
-          context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
-        }),
-      ],
-      controllers: [],
-      providers: [ViewerResolver],
-    });
+    app = await createGraphqlApp(
+      emulator,
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        graphiql: false,
+        context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+      }),
+    );
   });
   afterAll(async () => {
     await app.close();
@@ -137,19 +131,15 @@ describe("Crossmint auth in GraphQL resolvers with Nest's default context ({ req
 
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
-    app = await createTestApp({
-      moduleOptions: emulator.moduleOptions(),
-      imports: [
-        GraphQLModule.forRoot<ApolloDriverConfig>({
-          driver: ApolloDriver,
-          autoSchemaFile: true,
-          graphiql: false,
-          plugins: [ApolloServerPluginCacheControl({ calculateHttpHeaders: false })],
-        }),
-      ],
-      controllers: [],
-      providers: [ViewerResolver],
-    });
+    app = await createGraphqlApp(
+      emulator,
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        graphiql: false,
+        plugins: [ApolloServerPluginCacheControl({ calculateHttpHeaders: false })],
+      }),
+    );
   });
   afterAll(async () => {
     await app.close();

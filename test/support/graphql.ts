@@ -1,7 +1,9 @@
-import { UseGuards, UseInterceptors } from '@nestjs/common';
+import { UseGuards, UseInterceptors, type DynamicModule } from '@nestjs/common';
 import { Field, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { CrossmintAuthGuard, CrossmintSessionInterceptor, CurrentUser, type CrossmintAuthUser } from '../../lib/index.js';
+import type { CrossmintAuthEmulator } from '../../lib/testing/index.js';
 import { request, type TestResponse } from './http.js';
+import { createTestApp, type TestApp, type TestPlatform } from './test-app.js';
 
 @ObjectType()
 export class Viewer {
@@ -39,5 +41,16 @@ export function graphqlRequest(
     cookies: init.cookies,
     headers: { 'content-type': 'application/json', ...init.headers },
     body: JSON.stringify({ query }),
+  });
+}
+
+/** A test app serving `ViewerResolver` through `graphqlModule` (a `GraphQLModule.forRoot(...)` for the driver under test). */
+export function createGraphqlApp(emulator: CrossmintAuthEmulator, graphqlModule: DynamicModule, platform?: TestPlatform): Promise<TestApp> {
+  return createTestApp({
+    moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 },
+    imports: [graphqlModule],
+    controllers: [],
+    providers: [ViewerResolver],
+    platform,
   });
 }
