@@ -21,6 +21,13 @@ export interface CrossmintAuthCookieOptions {
   sameSite?: CookieSameSite;
   /** Mark the refresh cookie HttpOnly. Default: `true` when `routes.refresh` is set, else `false` (the browser SDK reads it). */
   httpOnlyRefreshToken?: boolean;
+  /**
+   * With `__Host-`/`__Secure-` names only, for a migration to them: when a request carries none of the prefixed
+   * cookies, read the unprefixed ones (`crossmint-jwt-<projectId>`, `crossmint-jwt`, and the refresh-token
+   * pair) too. A prefixed cookie always wins, and a failure caused by an unprefixed one clears only unprefixed
+   * ones. Default `false`: a sibling subdomain or a plain-http page can plant unprefixed cookies.
+   */
+  readUnprefixed?: boolean;
 }
 
 export interface CrossmintAuthRoutesOptions {
@@ -81,6 +88,7 @@ export interface ResolvedCookieOptions {
   secure: boolean | 'auto';
   sameSite: CookieSameSite;
   httpOnlyRefreshToken: boolean;
+  readUnprefixed: boolean;
 }
 
 export interface ResolvedCrossmintAuthOptions {
@@ -193,6 +201,7 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boole
     secure: cookies.secure ?? 'auto',
     sameSite: cookies.sameSite ?? CROSSMINT_AUTH_DEFAULTS.cookieSameSite,
     httpOnlyRefreshToken: bool('cookies.httpOnlyRefreshToken', cookies.httpOnlyRefreshToken, refreshRoute),
+    readUnprefixed: bool('cookies.readUnprefixed', cookies.readUnprefixed, false),
   };
   for (const name of ['jwt', 'refreshToken'] as const) {
     if (typeof resolved[name] !== 'string' || !COOKIE_NAME.test(resolved[name])) {
@@ -222,9 +231,21 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boole
   }
   const securePrefixed = names.some((name) => /^__Secure-/i.test(name));
   if (securePrefixed && resolved.secure === false) throw new OptionError('cookies', "with a '__Secure-' name requires secure");
+  if (isPrefixedCookieName(resolved.jwt) !== isPrefixedCookieName(resolved.refreshToken)) {
+    // Else a plantable unprefixed cookie would decide what happens to the prefixed one.
+    throw new OptionError('cookies', "needs a '__Host-' or '__Secure-' prefix on both `jwt` and `refreshToken`, or on neither");
+  }
+  if (resolved.readUnprefixed && !isPrefixedCookieName(resolved.jwt)) {
+    throw new OptionError('cookies.readUnprefixed', "applies only with '__Host-' or '__Secure-' names");
+  }
   // Browsers drop these cookies without `Secure`, even from http://localhost, so 'auto' cannot leave it off.
   if (resolved.secure === 'auto' && (hostPrefixed || securePrefixed || resolved.sameSite === 'none')) resolved.secure = true;
   return resolved;
+}
+
+/** A `__Host-` or `__Secure-` name: browsers accept such a cookie only from a secure origin, so it cannot be planted from plain http. */
+export function isPrefixedCookieName(name: string): boolean {
+  return /^__(Host|Secure)-/i.test(name);
 }
 
 function resolveRoutes(routes: CrossmintAuthRoutesOptions): NonNullable<ResolvedCrossmintAuthOptions['routes']> {

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CrossmintAuthCookies, type CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
+import { isJwtCandidate, isRefreshCandidate } from './cookies/credential-checks.js';
+import { CrossmintAuthCookies, type CrossmintAuthMaterial, type CrossmintCredentials } from './cookies/crossmint-auth-cookies.js';
 import type { RequestLike, ResponseLike } from './cookies/http-message.js';
-import { MAX_REFRESH_SECRET_LENGTH } from './crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
-import { CrossmintApi, type CrossmintUser } from './http/crossmint-api.js';
+import { CrossmintApi, type CrossmintApiKeyStatus, type CrossmintUser } from './http/crossmint-api.js';
 import { CrossmintJwtVerifier, type CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
 import type { CrossmintSession, RefreshedCrossmintSession } from './session/crossmint-session.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
@@ -28,13 +28,23 @@ export class CrossmintAuthService {
   /**
    * The session of a request (its cookies or Bearer token) or of explicit tokens. Refreshes when the JWT is
    * missing or invalid; with a response, writes rotated cookies on it (and clears them when the session is
-   * definitively invalid). Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`.
+   * definitively invalid). Without a response, a refreshed session (`refreshed: true`) carries the new JWT and
+   * refresh token, and the caller must store them (`storeAuthMaterial`): the old refresh token is spent.
+   * Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`.
    */
   getSession(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession>;
   getSession(tokens: CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession>;
   async getSession(input: RequestLike | CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession> {
-    if (isRequest(input)) return this.sessions.resolveRequest(input, response);
-    return this.sessions.resolveCredentials({ jwt: input.jwt, refreshToken: input.refreshToken, source: 'explicit' }, response);
+    if (isRequest(input)) return this.sessions.resolveCredentials(this.cookies.readCredentials(input), response);
+    return this.sessions.resolveCredentials(explicitCredentials(input), response);
+  }
+
+  /**
+   * `'refused'` while Crossmint refuses the API key, `'accepted'` once it took it, `'unknown'` before: checked when
+   * Crossmint refuses a refresh. For health checks: while refused, refreshes answer 503 and keep the cookies.
+   */
+  get apiKeyStatus(): CrossmintApiKeyStatus {
+    return this.api.apiKeyStatus;
   }
 
   /** The Crossmint user profile. */
@@ -49,9 +59,7 @@ export class CrossmintAuthService {
 
   /** Exchanges a refresh secret for new auth material (one upstream call per secret, however many callers). */
   async refresh(refreshSecret: string): Promise<RefreshedCrossmintSession> {
-    if (typeof refreshSecret !== 'string' || refreshSecret === '' || refreshSecret.length > MAX_REFRESH_SECRET_LENGTH) {
-      throw new CrossmintAuthenticationError('Authentication required');
-    }
+    if (!isRefreshCandidate(refreshSecret)) throw new CrossmintAuthenticationError('Authentication required');
     return this.sessions.refresh(refreshSecret);
   }
 
@@ -61,7 +69,7 @@ export class CrossmintAuthService {
     if (response) this.cookies.clear(response);
     if (!secret) return;
     try {
-      await this.api.logout(secret);
+      await this.sessions.revoke(secret);
     } catch (error) {
       if (!(error instanceof CrossmintServiceUnavailableError)) throw error;
       this.logger.warn('Could not revoke the refresh token at Crossmint; cookies were cleared');
@@ -75,6 +83,17 @@ export class CrossmintAuthService {
   clearAuthMaterial(response: ResponseLike): void {
     this.cookies.clear(response);
   }
+}
+
+/** Explicit tokens get the checks cookies get: anything else is no credential, never a TypeError or an upstream call. */
+function explicitCredentials(tokens: CrossmintTokens): CrossmintCredentials {
+  if (typeof tokens !== 'object' || tokens === null) throw new CrossmintAuthenticationError('Authentication required');
+  const jwt = tokens.jwt === '' ? undefined : tokens.jwt;
+  const refreshToken = tokens.refreshToken === '' ? undefined : tokens.refreshToken;
+  if ((jwt !== undefined && !isJwtCandidate(jwt)) || (refreshToken !== undefined && !isRefreshCandidate(refreshToken))) {
+    throw new CrossmintAuthenticationError('Invalid or expired token');
+  }
+  return { jwt, refreshToken, source: 'explicit' };
 }
 
 function isRequest(input: RequestLike | CrossmintTokens): input is RequestLike {

@@ -17,7 +17,7 @@ export {
 export { parseCrossmintApiKey, type CrossmintApiKeyInfo, type CrossmintEnvironment } from './crossmint-api-key.js';
 export type { CrossmintHttpClient, CrossmintHttpRequest, CrossmintHttpResponse } from './http/crossmint-http-client.interface.js';
 export { FetchCrossmintHttpClient } from './http/fetch-http-client.js';
-export type { CrossmintUser, CrossmintRefreshToken } from './http/crossmint-api.js';
+export type { CrossmintUser, CrossmintRefreshToken, CrossmintApiKeyStatus } from './http/crossmint-api.js';
 export type { CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
 export type { CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
 export type { CrossmintSession, CrossmintAuthUser, RefreshedCrossmintSession } from './session/crossmint-session.js';

@@ -164,7 +164,7 @@ describe('security: no secret leaks into logs, bodies or headers', () => {
       await send(app.url, '/protected', { headers: { authorization: `Bearer ${session.jwt} ${session.refreshToken.secret}` } });
     }],
     ['refresh route', async () => {
-      const json = { 'content-type': 'application/json' };
+      const json = { 'content-type': 'application/json', origin: app.url };
       await send(app.url, '/api/auth/refresh', { method: 'POST', headers: json, body: '{}', cookies: sessionCookies(await valid()) });
       const revoked = await valid();
       emulator.fault('refresh', echo(401, revoked.refreshToken.secret));
@@ -175,7 +175,7 @@ describe('security: no secret leaks into logs, bodies or headers', () => {
       await send(app.url, '/api/auth/refresh', { method: 'POST', headers: { ...json, origin: 'https://evil.example' }, body: '{}', cookies: sessionCookies(await valid()) });
       const loggedOut = await valid();
       emulator.fault('logout', echo(500, loggedOut.refreshToken.secret));
-      await send(app.url, '/api/auth/logout', { method: 'POST', cookies: sessionCookies(loggedOut) });
+      await send(app.url, '/api/auth/logout', { method: 'POST', headers: { origin: app.url }, cookies: sessionCookies(loggedOut) });
     }],
   ];
 

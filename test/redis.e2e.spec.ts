@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisRefreshStore } from '../lib/index.js';
 import { sealRefreshOutcome } from '../lib/refresh-store/refresh-outcome-cipher.js';
@@ -54,6 +54,19 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
   beforeEach(() => emulator.reset());
 
+  /** The key the store writes for a secret, as docs/redis.md describes it: an HMAC under a key derived from the API key. */
+  function keyOf(secret: string): string {
+    const hashKey = Buffer.from(hkdfSync('sha256', emulator.moduleOptions().apiKey, '', 'nestjs-crossmint-auth/refresh-secret-hash/v1', 32));
+    return PREFIX + createHmac('sha256', hashKey).update(secret).digest('base64url');
+  }
+
+  /** Polls `check` every 5 ms until it holds (at most 5 s): waits on what the instances do, never on the clock. */
+  async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 5000; !(await check()); await sleep(5)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    }
+  }
+
   /** Request `i` goes to instance `i % 3`, as a load balancer would spread one browser's requests. */
   function spread(count: number, session: EmulatorSession, path = '/protected'): Promise<TestResponse[]> {
     const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
@@ -92,7 +105,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     }
   });
 
-  it('stores neither the new JWT nor any secret in plaintext, under hashed keys that expire', async () => {
+  it('stores neither the new JWT nor any secret in plaintext, under keyed-hash keys that expire', async () => {
     await inspector.flushall();
     const session = await emulator.createSession({ expired: true, user: { email: 'plaintext-check@example.com' } });
     const [res] = await spread(3, session);
@@ -101,8 +114,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     const newSecret = res.cookies[REFRESH].value;
 
     const keys = await inspector.keys('*');
-    expect(keys.length).toBe(1);
-    expect(keys[0].startsWith(PREFIX)).toBe(true);
+    expect(keys).toEqual([keyOf(session.refreshToken.secret)]);
     const value = (await inspector.get(keys[0]))!;
     expect(value).toMatch(/^v1:[A-Za-z0-9_-]+$/);
     const ttl = await inspector.pttl(keys[0]);
@@ -145,7 +157,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     expect(results.every((r) => r.setCookies.length === 0)).toBe(true);
 
     // The outage is shared for `unavailableTtlMs`; expire it now instead of waiting.
-    const key = PREFIX + createHash('sha256').update(session.refreshToken.secret).digest('base64url');
+    const key = keyOf(session.refreshToken.secret);
     const ttl = await inspector.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(10_000);
@@ -171,14 +183,114 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     ];
     for (const plant of plants) {
       const session = await emulator.createSession({ expired: true });
-      const keyHash = createHash('sha256').update(session.refreshToken.secret).digest('base64url');
-      await inspector.set(PREFIX + keyHash, plant(session.refreshToken.secret, keyHash), 'PX', 10_000);
+      const key = keyOf(session.refreshToken.secret);
+      await inspector.set(key, plant(session.refreshToken.secret, key.slice(PREFIX.length)), 'PX', 10_000);
 
       const results = await spread(3, session);
       expect(results.map((r) => r.status)).toEqual([503, 503, 503]);
       expect(results.every((r) => r.setCookies.length === 0)).toBe(true);
     }
     expect(emulator.calls('refresh')).toBe(0);
+  });
+
+  it('a Redis reader who knows a secret cannot find its key by a bare SHA-256 of it', async () => {
+    await inspector.flushall();
+    const session = await emulator.createSession({ expired: true });
+    const [res] = await spread(3, session);
+    expect(res.status).toBe(200);
+    const secret = session.refreshToken.secret;
+
+    const keys = await inspector.keys('*');
+    expect(keys.length).toBe(1);
+    for (const encoding of ['base64url', 'base64', 'hex'] as const) {
+      const bare = createHash('sha256').update(secret).digest(encoding);
+      expect(keys[0].includes(bare)).toBe(false);
+      expect(await inspector.exists(PREFIX + bare)).toBe(0);
+    }
+    // Nor by an HMAC under a key they could guess without the API key.
+    for (const guess of ['', PREFIX, 'crossmint-auth']) {
+      expect(keys[0]).not.toBe(PREFIX + createHmac('sha256', guess).update(secret).digest('base64url'));
+    }
+  });
+
+  describe('logout ends the grace window on every instance', () => {
+    /** Refreshes an expired session on instance 0: the consumed secret S0 and the new cookies (S1). */
+    async function refreshedOnInstance0() {
+      const session = await emulator.createSession({ expired: true });
+      const res = await request(`${apps[0].url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+      expect(res.status).toBe(200);
+      return { consumed: session.refreshToken.secret, next: { [JWT]: res.cookies[JWT].value, [REFRESH]: res.cookies[REFRESH].value } };
+    }
+
+    it('logout with the new secret on instance 1: the consumed secret gets 401 on every instance, from its own memory or from Redis', async () => {
+      const { consumed, next } = await refreshedOnInstance0();
+      // Within the window, instance 2 hands out the result (and keeps it in memory too) before the logout.
+      expect((await request(`${apps[2].url}/protected`, { cookies: { [REFRESH]: consumed } })).status).toBe(200);
+
+      const logout = await request(`${apps[1].url}/logout`, { method: 'POST', cookies: next });
+      expect(logout.status).toBe(201);
+      expect(emulator.calls('logout')).toBe(1);
+
+      // Instances 0 and 2 hold the result in memory; instance 1 reads it from Redis.
+      for (const app of apps) {
+        const replay = await request(`${app.url}/protected`, { cookies: { [REFRESH]: consumed } });
+        expect(replay.status).toBe(401);
+        expect(isCleared(replay.cookies[REFRESH])).toBe(true);
+      }
+      expect(emulator.calls('refresh')).toBe(1);
+    });
+
+    it('logout with the consumed secret on instance 1: it is refused everywhere, and the secret its result handed out is revoked at Crossmint', async () => {
+      const { consumed, next } = await refreshedOnInstance0();
+      const logout = await request(`${apps[1].url}/logout`, { method: 'POST', cookies: { [REFRESH]: consumed } });
+      expect(logout.status).toBe(201);
+      expect(emulator.calls('logout')).toBe(2);
+
+      for (const app of [apps[0], apps[2]]) {
+        expect((await request(`${app.url}/protected`, { cookies: { [REFRESH]: consumed } })).status).toBe(401);
+      }
+      expect(emulator.calls('refresh')).toBe(1);
+      expect((await request(`${apps[2].url}/protected`, { cookies: { [REFRESH]: next[REFRESH] } })).status).toBe(401);
+      expect(emulator.calls('refresh')).toBe(2);
+    });
+  });
+
+  it('an election key evicted mid-refresh: the request that takes over and is refused answers 503 and keeps the cookies', async () => {
+    await inspector.flushall();
+    const session = await emulator.createSession({ expired: true });
+    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    // Both refresh calls are slow: instance 0's consumes the secret, then instance 1's is refused.
+    emulator.fault('refresh', { delayMs: 1000, times: 2 });
+
+    const first = request(`${apps[0].url}/protected`, { cookies });
+    let lockKey = '';
+    await until(async () => {
+      const [key] = await inspector.keys(`${PREFIX}*`);
+      lockKey = key ?? '';
+      return !!key && (await inspector.get(key))?.startsWith('lock:') === true && emulator.calls('refresh') === 1;
+    }, 'instance 0 holds the election and called Crossmint');
+
+    await inspector.config('RESETSTAT');
+    const second = request(`${apps[1].url}/protected`, { cookies });
+    // Instance 1 lost the election and polls the key (only it sends GETs now).
+    await until(async () => /cmdstat_get:calls=[1-9]/.test(await inspector.info('commandstats')), 'instance 1 waits on the election');
+
+    // Evict the lock, only if it is still instance 0's (its refresh has not finished).
+    const evicted = await inspector.eval("if string.sub(redis.call('GET', KEYS[1]) or '', 1, 5) == 'lock:' then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey);
+    expect(evicted).toBe(1);
+
+    const [winner, loser] = await Promise.all([first, second]);
+    expect(winner.status).toBe(200);
+    expect(emulator.calls('refresh')).toBe(2);
+    expect(loser.status).toBe(503);
+    expect(loser.setCookies).toEqual([]);
+    expect(loser.headers.get('retry-after')).toMatch(/^\d+$/);
+
+    // The browser keeps instance 0's new session; a late request with the old cookies gets it too.
+    const late = await request(`${apps[2].url}/protected`, { cookies });
+    expect(late.status).toBe(200);
+    expect(late.cookies[JWT].value).toBe(winner.cookies[JWT].value);
+    expect(emulator.calls('refresh')).toBe(2);
   });
 
   it('Redis that stops answering: requests fall back after `commandTimeoutMs`, and the outcome lands in Redis once it answers', async () => {
@@ -197,7 +309,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     expect(logs.slice(mark).some((line) => line.startsWith('warn: Redis is unreachable (command timed out)'))).toBe(true);
 
     // Instance 0's late `SET NX` lock and then its result reach Redis in order: the result is what stays.
-    const key = PREFIX + createHash('sha256').update(session.refreshToken.secret).digest('base64url');
+    const key = keyOf(session.refreshToken.secret);
     let stored: string | null = null;
     for (let attempt = 0; attempt < 100 && !stored?.startsWith('v1:'); attempt++) {
       if (attempt > 0) await sleep(50);

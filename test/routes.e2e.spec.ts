@@ -36,10 +36,12 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
     await emulator.stop();
   });
   beforeEach(() => emulator.reset());
+  /** What the browser SDK sends from the app's own pages. */
+  const own = (target = app) => ({ ...json, origin: target.url });
 
   it('refreshes from the HttpOnly cookie and answers the SDK shape without the secret', async () => {
     const session = await emulator.createSession();
-    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: own(), body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ jwt: expect.stringMatching(/^ey/), refreshToken: { expiresAt: expect.any(String) }, user: expect.objectContaining({ id: session.userId }) });
     expect(res.cookies[JWT].value).toBe(res.body.jwt);
@@ -55,7 +57,7 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
     const fresh = await emulator.createSession();
     const res = await request(`${app.url}/api/auth/refresh`, {
       method: 'POST',
-      headers: json,
+      headers: own(),
       body: JSON.stringify({ refresh: fresh.refreshToken.secret }),
       cookies: { [REFRESH]: stale.refreshToken.secret },
     });
@@ -65,21 +67,21 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
 
   it('includes the secret in the answer when the refresh cookie is readable by scripts', async () => {
     const session = await emulator.createSession();
-    const res = await request(`${readable.url}/api/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refresh: session.refreshToken.secret }) });
+    const res = await request(`${readable.url}/api/auth/refresh`, { method: 'POST', headers: own(readable), body: JSON.stringify({ refresh: session.refreshToken.secret }) });
     expect(res.status).toBe(200);
     expect(res.body.refreshToken).toEqual({ secret: res.cookies[REFRESH].value, expiresAt: expect.any(String) });
     expect(res.cookies[REFRESH].attributes.httponly).toBeUndefined();
   });
 
   it('answers 401 JSON with a message and clears the cookies when there is no valid refresh token', async () => {
-    const missing = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}' });
+    const missing = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: own(), body: '{}' });
     expect(missing.status).toBe(401);
     expect(missing.body).toEqual({ statusCode: 401, message: expect.any(String), error: 'Unauthorized' });
     expect(emulator.calls('refresh')).toBe(0);
 
     const session = await emulator.createSession();
     emulator.revokeRefreshToken(session.refreshToken.secret);
-    const revoked = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    const revoked = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: own(), body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
     expect(revoked.status).toBe(401);
     expect(isCleared(revoked.cookies[JWT])).toBe(true);
     expect(isCleared(revoked.cookies[REFRESH])).toBe(true);
@@ -88,7 +90,7 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
   it('answers 503 with Retry-After and keeps the cookies when Crossmint is down', async () => {
     const session = await emulator.createSession();
     emulator.fault('refresh', { status: 500 });
-    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: own(), body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(res.setCookies).toEqual([]);
@@ -99,6 +101,8 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
     ['Origin null', { origin: 'null' }],
     ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
     ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
+    ['a foreign Referer, with neither Origin nor Sec-Fetch-Site', { referer: 'https://evil.example/page' }],
+    ['a request with no Origin, Sec-Fetch-Site or Referer', {}],
   ])('refuses %s with 403 before touching the session', async (_, headers) => {
     const session = await emulator.createSession();
     for (const path of ['/api/auth/refresh', '/api/auth/logout']) {
@@ -112,6 +116,8 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
   it.each([
     ['its own Origin', (url: string) => ({ origin: url, 'sec-fetch-site': 'same-origin' })],
     ['an allowed Origin', () => ({ origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })],
+    ['a same-origin Referer, with neither Origin nor Sec-Fetch-Site (an older browser)', (url: string) => ({ referer: `${url}/account?tab=1` })],
+    ['a Referer from an allowed origin, with neither Origin nor Sec-Fetch-Site', () => ({ referer: 'https://app.example.com/account' })],
   ])('accepts %s', async (_, headers) => {
     const session = await emulator.createSession();
     const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: { ...json, ...headers(app.url) }, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
@@ -126,14 +132,14 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
     expect(isCleared(res.cookies[REFRESH])).toBe(true);
     expect(emulator.calls('logout')).toBe(1);
 
-    const after = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: json, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
+    const after = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: own(), body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });
     expect(after.status).toBe(401);
   });
 
   it('still clears the cookies on logout while Crossmint is down', async () => {
     const session = await emulator.createSession();
     emulator.fault('logout', { status: 503 });
-    const res = await request(`${app.url}/api/auth/logout`, { method: 'POST', cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+    const res = await request(`${app.url}/api/auth/logout`, { method: 'POST', headers: { origin: app.url }, cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
     expect(res.status).toBe(200);
     expect(isCleared(res.cookies[JWT])).toBe(true);
     expect(isCleared(res.cookies[REFRESH])).toBe(true);

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
 import { isCleared, request, type TestResponse } from './support/http.js';
 import { LogCapture } from './support/log-capture.js';
@@ -10,7 +11,8 @@ const RESULT_TTL_MS = 400;
 /**
  * Refresh tokens are one-time (SECURITY.md: replay of refresh tokens). The refresh coordinator shares one
  * upstream refresh among concurrent requests and hands its result to late requests still carrying the
- * consumed secret for `refreshResultTtlMs`; after that, the consumed secret is dead.
+ * consumed secret for `refreshResultTtlMs`; after that, or once the user logged out, the consumed secret is
+ * dead. A secret Crossmint refused is refused again for `refreshResultTtlMs` without asking it.
  */
 describe('security: refresh single-flight and late arrivals', () => {
   let emulator: CrossmintAuthEmulator;
@@ -128,5 +130,82 @@ describe('security: refresh single-flight and late arrivals', () => {
     expect(responses.map((res) => res.status)).toEqual(Array(20).fill(401));
     expect(responses.every((res) => isCleared(res.cookies[REFRESH_COOKIE]))).toBe(true);
     expect(emulator.calls('refresh')).toBe(1);
+  });
+
+  describe('refusals are remembered', () => {
+    const doors = ['/protected', '/optional', '/session'];
+    const expectRefused = (res: TestResponse, path: string) => {
+      if (path === '/optional') expect([res.status, res.body]).toEqual([200, { userId: null }]);
+      else expect(res.status).toBe(401);
+      expect(isCleared(res.cookies[JWT_COOKIE]) && isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
+    };
+
+    it('40 requests with the same bogus refresh cookie, through the guard, the interceptor and getSession, cost one upstream refresh', async () => {
+      const cookies = { [REFRESH_COOKIE]: `bogus-${randomUUID()}` };
+      for (let i = 0; i < 40; i++) {
+        const path = doors[i % doors.length];
+        expectRefused(await request(`${app.url}${path}`, { cookies }), path);
+      }
+      expect(emulator.calls('refresh')).toBe(1);
+    });
+
+    it('a refused genuine secret goes upstream again once refreshResultTtlMs has passed, and is refused there', async () => {
+      const session = await emulator.createSession({ expired: true });
+      emulator.revokeRefreshToken(session.refreshToken.secret);
+      for (let i = 0; i < 6; i++) {
+        const path = doors[i % doors.length];
+        expectRefused(await request(`${shortTtlApp.url}${path}`, { cookies: sessionCookies(session) }), path);
+      }
+      expect(emulator.calls('refresh')).toBe(1);
+
+      await new Promise((resolve) => setTimeout(resolve, RESULT_TTL_MS + 100));
+      expectRefused(await request(`${shortTtlApp.url}/protected`, { cookies: sessionCookies(session) }), '/protected');
+      expect(emulator.calls('refresh')).toBe(2);
+    });
+
+    it('40 distinct bogus refresh secrets still cost 40 upstream refreshes (rate limiting is the defence)', async () => {
+      const responses = await Promise.all(
+        Array.from({ length: 40 }, () => request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: `bogus-${randomUUID()}` } })),
+      );
+      expect(responses.map((res) => res.status)).toEqual(Array(40).fill(401));
+      expect(emulator.calls('refresh')).toBe(40);
+    });
+  });
+
+  describe('logout ends the grace window', () => {
+    /** Refreshes `session` through the guard: the consumed secret S0 and the new cookies (S1). */
+    async function refreshed() {
+      const session = await emulator.createSession({ expired: true });
+      const res = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+      expect(res.status).toBe(200);
+      const next = { [JWT_COOKIE]: res.cookies[JWT_COOKIE].value, [REFRESH_COOKIE]: res.cookies[REFRESH_COOKIE].value };
+      return { consumed: session.refreshToken.secret, next };
+    }
+
+    it('after logging out with the new secret, a request carrying only the consumed one gets 401, not the new session', async () => {
+      const { consumed, next } = await refreshed();
+      const logout = await request(`${app.url}/logout`, { method: 'POST', cookies: next });
+      expect(logout.status).toBe(201);
+      expect(emulator.calls('logout')).toBe(1);
+
+      const replay = await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: consumed } });
+      expect(replay.status).toBe(401);
+      expect(replay.cookies[JWT_COOKIE]?.value).not.toBe(next[JWT_COOKIE]);
+      expect(isCleared(replay.cookies[REFRESH_COOKIE])).toBe(true);
+      expect(emulator.calls('refresh')).toBe(1);
+    });
+
+    it('logging out with the consumed secret also revokes the secret its grace result handed out', async () => {
+      const { consumed, next } = await refreshed();
+      const logout = await request(`${app.url}/logout`, { method: 'POST', cookies: { [REFRESH_COOKIE]: consumed } });
+      expect(logout.status).toBe(201);
+      expect(emulator.calls('logout')).toBe(2);
+
+      expect((await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: consumed } })).status).toBe(401);
+      // The new secret is dead at Crossmint: refreshing with it goes upstream and is refused.
+      const withNext = await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: next[REFRESH_COOKIE] } });
+      expect(withNext.status).toBe(401);
+      expect(emulator.calls('refresh')).toBe(2);
+    });
   });
 });

@@ -112,12 +112,23 @@ function responseSetCookies(response: ResponseLike): string[] {
   return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
-/** Plain http to a loopback host: the one case where `secure: 'auto'` leaves `Secure` off. */
+/**
+ * Plain http to a loopback host, with no sign of a proxy: the one case where `secure: 'auto'` leaves `Secure`
+ * off. A TLS proxy in front (nginx's `proxy_pass http://localhost:3000`) forwards a loopback `Host` over plain
+ * http; its `X-Forwarded-*` or `Forwarded` header gives it away even where the app does not trust it.
+ */
 export function isLocalPlainHttp(request: RequestLike | undefined): boolean {
   if (!request) return false;
   const encrypted = (request.socket as { encrypted?: boolean } | null | undefined)?.encrypted;
   const protocol = typeof request.protocol === 'string' ? request.protocol : encrypted ? 'https' : 'http';
-  if (protocol !== 'http') return false;
+  if (protocol !== 'http' || encrypted || isForwarded(request.headers)) return false;
   const host = (requestHost(request) ?? '').toLowerCase().replace(/:\d+$/, '');
   return host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]';
+}
+
+function isForwarded(headers: RequestLike['headers']): boolean {
+  for (const name in headers) {
+    if (name === 'forwarded' || name.startsWith('x-forwarded-')) return true;
+  }
+  return false;
 }

@@ -28,6 +28,13 @@ export interface CrossmintRefreshResponse {
 
 type CallName = 'jwks' | 'refresh' | 'logout' | 'user';
 
+export type CrossmintApiKeyStatus = 'unknown' | 'accepted' | 'refused';
+
+/** How long one check of the API key stands: the bound on checks, and on an error log, while it is refused. */
+const API_KEY_CHECK_INTERVAL_MS = 10_000;
+/** A user id no project has: a lookup answers 404 with a good key, 401 with a refused one. */
+const API_KEY_CHECK_USER_ID = 'nestjs-crossmint-auth-api-key-check';
+
 interface Answer {
   status: number;
   json: unknown;
@@ -39,6 +46,7 @@ interface Answer {
 @Injectable()
 export class CrossmintApi {
   private readonly logger = new Logger('CrossmintAuth');
+  private apiKeyCheck?: { status: CrossmintApiKeyStatus; checkedAt: number; done: Promise<CrossmintApiKeyStatus> };
 
   constructor(
     @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
@@ -55,7 +63,10 @@ export class CrossmintApi {
 
   async refresh(secret: string): Promise<CrossmintRefreshResponse> {
     const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
-    if (isClientError(status)) throw new CrossmintAuthenticationError('Session expired or revoked');
+    if (isClientError(status)) {
+      if (status === 401 && (await this.isApiKeyRefused())) throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000);
+      throw new CrossmintAuthenticationError('Session expired or revoked');
+    }
     if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, retryAfterSec);
     if (!isRefreshResponse(json)) throw this.unavailable('refresh', 'malformed answer');
     return json;
@@ -77,6 +88,43 @@ export class CrossmintApi {
     if (status !== 200) throw this.unavailable('user', `status ${status}`, retryAfterSec);
     if (!isObject(json) || typeof json.id !== 'string') throw this.unavailable('user', 'malformed answer');
     return json as CrossmintUser;
+  }
+
+  /** What Crossmint said of the API key when it was last checked; `'unknown'` before any refusal made it worth checking. */
+  get apiKeyStatus(): CrossmintApiKeyStatus {
+    return this.apiKeyCheck?.status ?? 'unknown';
+  }
+
+  /**
+   * Crossmint answers 401 both to a dead refresh token and to a refused API key (revoked, wrong). Taking the
+   * second for the first would sign out every user whose JWT expires, so a refused refresh is followed by a user
+   * lookup with the same key: 401 there too means the key is refused. At most one lookup per
+   * API_KEY_CHECK_INTERVAL_MS, however many refusals.
+   */
+  private async isApiKeyRefused(): Promise<boolean> {
+    const check = this.apiKeyCheck;
+    if (check && Date.now() - check.checkedAt < API_KEY_CHECK_INTERVAL_MS) return (await check.done) === 'refused';
+    const done = this.checkApiKey();
+    this.apiKeyCheck = { status: check?.status ?? 'unknown', checkedAt: Date.now(), done };
+    return (await done) === 'refused';
+  }
+
+  private async checkApiKey(): Promise<CrossmintApiKeyStatus> {
+    let status: number;
+    try {
+      ({ status } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(API_KEY_CHECK_USER_ID)));
+    } catch {
+      return 'unknown';
+    }
+    const keyStatus = status === 401 ? 'refused' : 'accepted';
+    this.apiKeyCheck!.status = keyStatus;
+    if (keyStatus === 'refused') {
+      this.logger.error(
+        'Crossmint refused the API key (401): check CROSSMINT_API_KEY (revoked, or of another project or environment). ' +
+          'Refreshes answer 503 and keep the cookies until Crossmint accepts it again',
+      );
+    }
+    return keyStatus;
   }
 
   private async call(name: CallName, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {

@@ -19,8 +19,13 @@ export const MAX_JWT_LENGTH = 8 * 1024;
 /** A compact JWS, strictly: Node's base64url decoding skips stray characters, so jose alone would accept them. */
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
+/** The order n of P-256: an ES256 signature (r, s) and its mirror (r, n - s) both verify. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
 interface VerifiedToken {
   token: string;
+  /** The same ES256 token with its mirror signature; none for RS256 (never '', which would match an empty token). */
+  mirror: string | undefined;
   claims: CrossmintJwtPayload;
 }
 
@@ -31,7 +36,7 @@ interface VerifiedToken {
  */
 @Injectable()
 export class CrossmintJwtVerifier {
-  /** Keyed by `cacheKeyOf(token)`; a hit must still match the whole token. */
+  /** Keyed by `cacheKeyOf(token)`; a hit must still match the whole token, or the whole of its ES256 mirror. */
   private readonly verified: LruCache<number, VerifiedToken>;
   private keysVersion: number;
 
@@ -46,12 +51,15 @@ export class CrossmintJwtVerifier {
   async verify(token: string): Promise<CrossmintJwtPayload> {
     const cached = this.cached(token);
     if (cached) return cached;
-    if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) throw invalidToken();
+    if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token) || !token.split('.').every(isCanonicalBase64url)) {
+      throw invalidToken();
+    }
 
     const keysVersion = this.keysVersion;
     let payload: JWTPayload;
+    let alg: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, this.keyStore.getKey, {
+      ({ payload, protectedHeader: { alg } } = await jwtVerify(token, this.keyStore.getKey, {
         algorithms: CROSSMINT_JWT_ALGORITHMS,
         audience: this.options.projectId,
         clockTolerance: this.options.clockToleranceSec,
@@ -66,8 +74,14 @@ export class CrossmintJwtVerifier {
     const claims = Object.freeze(payload) as CrossmintJwtPayload;
     // A copy: the token is often a slice of the request's Cookie header, which the cache must not keep alive.
     const stored = Buffer.from(token).toString();
+    // Its first two segments are a slice of `stored`: V8 keeps the mirror as a rope over `stored` and its own
+    // 86-character signature: about 190 bytes an entry (one token length at most, were it ever flattened).
+    const signatureAt = stored.lastIndexOf('.') + 1;
+    const mirror = alg === 'ES256' ? stored.slice(0, signatureAt) + mirrorEs256Signature(stored.slice(signatureAt)) : undefined;
     // Keys that changed while this token was checked may have dropped its key: verify it again next time.
-    if (this.keyStore.version === keysVersion) this.verified.set(cacheKeyOf(stored), { token: stored, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
+    if (this.keyStore.version === keysVersion) {
+      this.verified.set(cacheKeyOf(stored), { token: stored, mirror, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
+    }
     return claims;
   }
 
@@ -78,19 +92,48 @@ export class CrossmintJwtVerifier {
       this.keysVersion = this.keyStore.version;
     }
     const entry = typeof token === 'string' ? this.verified.get(cacheKeyOf(token)) : undefined;
-    return entry?.token === token ? entry.claims : undefined;
+    return entry && (entry.token === token || entry.mirror === token) ? entry.claims : undefined;
   }
 }
 
 /**
- * The token's last characters, which lie in its signature (random per token), folded into a small integer: a
- * string key would be sliced and hashed on every lookup, most of what a hit cost. Two tokens may share a key;
- * the entry then holds the one verified last.
+ * 8 characters of the token's signature (random per token) folded into a small integer: a string key would be
+ * sliced and hashed on every lookup, most of what a hit cost. They are taken 86 characters from the end, the
+ * length of an ES256 signature: there they encode the start of r, which an ES256 token and its mirror share,
+ * so both find one entry. Two tokens may share a key; the entry then holds the one verified last.
  */
 function cacheKeyOf(token: string): number {
   let key = 0;
-  for (let i = Math.max(0, token.length - 8); i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
+  const start = Math.max(0, token.length - 86);
+  for (let i = start; i < start + 8 && i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
   return key & 0x3fffffff;
+}
+
+/**
+ * Whether a base64url segment is the one spelling of its bytes: the unused low bits of its last character are
+ * zero (4 of them when its length is 2 mod 4, 2 when it is 3 mod 4), and no length is 1 mod 4. Node's decoding
+ * ignores those bits: the other spellings of a signature would verify as other tokens.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const last = segment[segment.length - 1];
+  switch (segment.length % 4) {
+    case 1:
+      return false;
+    case 2:
+      return 'AQgw'.includes(last);
+    case 3:
+      return 'AEIMQUYcgkosw048'.includes(last);
+    default:
+      return true;
+  }
+}
+
+/** The other signature of the same ES256 token: r || s becomes r || (n - s). */
+function mirrorEs256Signature(signature: string): string {
+  const bytes = Buffer.from(signature, 'base64url');
+  const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+  Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex').copy(bytes, 32);
+  return bytes.toString('base64url');
 }
 
 function invalidToken(): CrossmintAuthenticationError {

@@ -26,4 +26,21 @@ export interface CrossmintRefreshStore {
    * for this secret failed that way.
    */
   run(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult>;
+
+  /**
+   * Ends the grace window of `secret` (the module calls it at logout): from now on, and for as long as a
+   * result would have been kept, `run` rejects with `CrossmintAuthenticationError` for `secret` and for any
+   * secret whose result hands out `secret` as its new refresh token. Resolves with the refresh secret of the
+   * result dropped for `secret`, if any: the module revokes it at Crossmint too.
+   *
+   * Optional: without it, logout revokes at Crossmint only and the grace window runs its course.
+   */
+  revoke?(secret: string): Promise<string | undefined>;
+
+  /**
+   * Called once by the module, before any `run`, with a key derived from its API key: the same on every
+   * instance that shares the API key. A shared store names secrets by an HMAC under this key, so that whoever
+   * reads the store cannot find the entry of a secret they know.
+   */
+  setSecretHashKey?(key: Buffer): void;
 }

@@ -1,36 +1,47 @@
-import { LruCache } from '../utils/lru-cache.js';
+import { CrossmintAuthenticationError } from '../crossmint-auth.errors.js';
 import type { CrossmintRefreshResult, CrossmintRefreshStore } from './crossmint-refresh-store.interface.js';
-import { hashRefreshSecret } from './refresh-secret-hash.js';
+import { RecentRefreshes, REFUSED } from './recent-refreshes.js';
 
 export interface InMemoryRefreshStoreOptions {
-  /** How long a result is handed to late requests still carrying the consumed secret, in ms. Default 10 s; 0 disables. */
+  /**
+   * How long a result is handed to late requests still carrying the consumed secret, and how long a secret
+   * Crossmint refused is refused without asking again, in ms. Default 10 s; 0 disables both.
+   */
   resultTtlMs?: number;
-  /** Bound of the result cache. Default 10,000. */
+  /** Bound of the cache of results and refusals. Default 10,000. */
   maxSize?: number;
 }
 
 /**
- * Coordinates refreshes within this process: a short, bounded cache of results so that requests arriving
- * just after with the consumed secret (another tab, a request already in flight) get the new material
- * instead of a 401. Concurrent calls are already one call by then: the module's single-flight stands in
- * front of every store. Failures are not cached.
+ * Coordinates refreshes within this process: a short, bounded cache of outcomes. Requests arriving just after
+ * with the consumed secret (another tab, a request already in flight) get the new material instead of a 401,
+ * and a secret Crossmint refused is refused again without calling Crossmint. Concurrent calls are already one
+ * call by then: the module's single-flight stands in front of every store. Outages are not cached.
  */
 export class InMemoryRefreshStore implements CrossmintRefreshStore {
-  private readonly recent: LruCache<string, CrossmintRefreshResult>;
-  private readonly resultTtlMs: number;
+  private readonly recent: RecentRefreshes;
 
   constructor(options: InMemoryRefreshStoreOptions = {}) {
-    this.resultTtlMs = options.resultTtlMs ?? 10_000;
-    this.recent = new LruCache(this.resultTtlMs > 0 ? (options.maxSize ?? 10_000) : 0);
+    this.recent = new RecentRefreshes(options.resultTtlMs ?? 10_000, options.maxSize ?? 10_000);
   }
 
   run(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
-    const key = hashRefreshSecret(secret);
-    const recent = this.recent.get(key);
+    const recent = this.recent.get(secret);
+    if (recent === REFUSED) return Promise.reject(new CrossmintAuthenticationError('Session expired or revoked'));
     if (recent) return Promise.resolve(recent);
-    return refresh().then((result) => {
-      this.recent.set(key, result, Date.now() + this.resultTtlMs);
-      return result;
-    });
+    return refresh().then(
+      (result) => {
+        this.recent.remember(secret, result);
+        return result;
+      },
+      (error: unknown) => {
+        if (error instanceof CrossmintAuthenticationError) this.recent.refuse(secret);
+        throw error;
+      },
+    );
+  }
+
+  revoke(secret: string): Promise<string | undefined> {
+    return Promise.resolve(this.recent.revoke(secret));
   }
 }

@@ -2,21 +2,30 @@ import { requestHeader, requestHost, type RequestLike } from '../cookies/http-me
 
 /**
  * The CSRF check of the refresh and logout routes. The browser SDK's logout POST has no body and no content
- * type, so a JSON content-type check cannot defend it; the browser's own `Origin` and `Sec-Fetch-Site`
- * headers can. A request from the page's own host or an allowed origin passes; a request with neither
- * header is not from a browser that could be tricked into sending it, and passes too.
+ * type, so a JSON content-type check cannot defend it; the browser's own headers can. The `Origin` decides
+ * when there is one, then `Sec-Fetch-Site`. A browser that sends neither (an older one) still sends a
+ * `Referer`, which must then be the page's own host or an allowed origin. A request with none of the three
+ * is refused: a cross-site page can suppress its Referer, so a missing one proves nothing.
  */
 export function isSameOriginRequest(request: RequestLike, allowedOrigins: readonly string[]): boolean {
   const origin = requestHeader(request, 'origin');
-  if (origin !== undefined && origin !== 'null') {
-    if (allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === requestHost(request);
-    } catch {
-      return false;
-    }
-  }
-  if (origin === 'null') return false;
+  if (origin !== undefined) return isOwnOrAllowed(origin, request, allowedOrigins);
   const fetchSite = requestHeader(request, 'sec-fetch-site');
-  return fetchSite === undefined || fetchSite === 'same-origin' || fetchSite === 'none';
+  if (fetchSite !== undefined) return fetchSite === 'same-origin' || fetchSite === 'none';
+  const referer = requestHeader(request, 'referer');
+  return referer !== undefined && isOwnOrAllowed(referer, request, allowedOrigins);
+}
+
+/** An `Origin` or `Referer` on the request's own host, or of an allowed origin. `null` and non-URLs are not. */
+function isOwnOrAllowed(value: string, request: RequestLike, allowedOrigins: readonly string[]): boolean {
+  if (value === 'null') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  // The raw value too: a browser extension's origin reads `null` once parsed.
+  if (allowedOrigins.includes(value) || (url.origin !== 'null' && allowedOrigins.includes(url.origin))) return true;
+  return url.host !== '' && url.host === requestHost(request);
 }

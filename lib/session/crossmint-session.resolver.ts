@@ -9,12 +9,13 @@ import type { CrossmintSession, RefreshedCrossmintSession } from './crossmint-se
 import { RefreshCoordinator } from './refresh-coordinator.js';
 
 /**
- * The one place where SPEC §4 is decided; the guard, the interceptor and `getSession` are doors into it.
+ * The one place where the session rules are decided; the guard, the interceptor and `getSession` are doors into it.
  * A request's session: extract credentials, verify the JWT, refresh when it is not valid, write the cookies.
  */
 @Injectable()
 export class CrossmintSessionResolver {
   private readonly logger = new Logger('CrossmintAuth');
+  private warnedNoResponse = false;
 
   constructor(
     private readonly cookies: CrossmintAuthCookies,
@@ -24,22 +25,19 @@ export class CrossmintSessionResolver {
   ) {}
 
   /**
-   * The session of an HTTP request. With a response, rotated cookies are written on it, cookies are cleared
-   * when the session is definitively invalid, and `Retry-After` is set when Crossmint is unavailable. A session
-   * whose JWT was verified before comes back as is, not in a promise.
+   * The session of an HTTP request, for the guard. With a response, rotated cookies are written on it, cookies
+   * are cleared when the session is definitively invalid, and `Retry-After` is set when Crossmint is unavailable.
+   * Without one there is no refresh (see `resolve`). A session whose JWT was verified before comes back as is,
+   * not in a promise.
    */
   resolveRequest(request: RequestLike, response?: ResponseLike): CrossmintSession | Promise<CrossmintSession> {
     const credentials = this.cookies.readCredentials(request);
-    return this.fromCache(credentials) ?? this.resolveCredentials(credentials, response);
+    return this.fromCache(credentials) ?? this.settle(credentials, response, response !== undefined);
   }
 
-  async resolveCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
-    try {
-      return this.storeRefreshed(await this.resolve(credentials), response);
-    } catch (error) {
-      if (response) this.applyFailure(error, credentials, response);
-      throw error;
-    }
+  /** The session for credentials; refreshes also without a response, and the caller then stores the new material. */
+  resolveCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
+    return this.settle(credentials, response, true);
   }
 
   /** Like `resolveRequest`, for optional authentication: `undefined` instead of an error, no `Retry-After`. */
@@ -49,9 +47,18 @@ export class CrossmintSessionResolver {
     return this.fromCache(credentials) ?? this.resolveOptionalCredentials(credentials, response);
   }
 
+  private async settle(credentials: CrossmintCredentials, response: ResponseLike | undefined, refreshable: boolean): Promise<CrossmintSession> {
+    try {
+      return this.storeRefreshed(await this.resolve(credentials, refreshable), response);
+    } catch (error) {
+      if (response) this.applyFailure(error, credentials, response);
+      throw error;
+    }
+  }
+
   private async resolveOptionalCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession | undefined> {
     try {
-      return this.storeRefreshed(await this.resolve(credentials), response);
+      return this.storeRefreshed(await this.resolve(credentials, response !== undefined), response);
     } catch (error) {
       if (error instanceof CrossmintServiceUnavailableError) return undefined;
       if (!(error instanceof CrossmintAuthenticationError)) throw error;
@@ -60,8 +67,12 @@ export class CrossmintSessionResolver {
     }
   }
 
-  /** The session for credentials. Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`. */
-  private async resolve({ jwt, refreshToken, source }: CrossmintCredentials): Promise<CrossmintSession> {
+  /**
+   * The session for credentials. Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`.
+   * Not `refreshable` when nobody can store rotated material (a guard with no response): refreshing would spend
+   * the one-time refresh token for nothing and log the user out, so that is a 401 instead.
+   */
+  private async resolve({ jwt, refreshToken, source }: CrossmintCredentials, refreshable: boolean): Promise<CrossmintSession> {
     if (jwt) {
       try {
         return verifiedSession(jwt, await this.verifier.verify(jwt), refreshToken);
@@ -73,7 +84,21 @@ export class CrossmintSessionResolver {
     if (!refreshToken || source === 'bearer') {
       throw new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
     }
+    if (!refreshable) {
+      this.warnNoResponse();
+      throw new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
+    }
     return this.refresh(refreshToken);
+  }
+
+  private warnNoResponse(): void {
+    if (this.warnedNoResponse) return;
+    this.warnedNoResponse = true;
+    this.logger.warn(
+      'A session needed a refresh, but the execution context has no response to write the rotated cookies on: ' +
+        'answered 401 without spending the refresh token. For GraphQL, put the response in the context, ' +
+        'e.g. `context: ({ req, res }) => ({ req, res })`.',
+    );
   }
 
   /**
@@ -95,6 +120,16 @@ export class CrossmintSessionResolver {
       },
       (result) => this.toRefreshedSession(result),
     );
+  }
+
+  /**
+   * Revokes a refresh secret at Crossmint (logout), ends its grace window, and revokes the secret its grace
+   * result held, if any: no refresh token a logged-out browser held stays live. Throws
+   * `CrossmintServiceUnavailableError` when Crossmint could not be told.
+   */
+  async revoke(secret: string): Promise<void> {
+    const next = await this.coordinator.endGrace(secret);
+    await Promise.all([secret, next].filter((s): s is string => !!s).map((s) => this.api.logout(s)));
   }
 
   /** Every instance verifies refreshed material itself, also when another instance shared it. */
@@ -123,7 +158,7 @@ export class CrossmintSessionResolver {
 
   private applyFailure(error: unknown, credentials: CrossmintCredentials, response: ResponseLike): void {
     if (error instanceof CrossmintAuthenticationError) {
-      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshToken)) this.cookies.clear(response);
+      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshToken)) this.cookies.clear(response, credentials);
     } else if (error instanceof CrossmintServiceUnavailableError) {
       setResponseHeader(response, 'Retry-After', String(error.retryAfterSec));
     }

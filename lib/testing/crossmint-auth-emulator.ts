@@ -47,6 +47,13 @@ export interface CrossmintAuthEmulatorOptions {
 
 type SigningAlgorithm = 'ES256' | 'RS256';
 
+/**
+ * The form of an ES256 signature r || s: `'low'` has s <= n/2, `'high'` its mirror n - s (n the P-256 group
+ * order). Both verify. Left unset, the signer's own pick is kept: OpenSSL, like WebCrypto and cloud KMS
+ * signers, yields high-S for about half the tokens.
+ */
+export type EcdsaSForm = 'low' | 'high';
+
 interface SigningKey {
   kid: string;
   alg: SigningAlgorithm;
@@ -86,6 +93,7 @@ export class CrossmintAuthEmulator {
   private readonly counts: Record<EmulatorRoute, number> = { jwks: 0, refresh: 0, logout: 0, user: 0 };
   private readonly headers = new Map<EmulatorRoute, Record<string, string | string[] | undefined>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private apiKeyRevoked = false;
 
   private constructor(
     private readonly server: Server,
@@ -173,11 +181,26 @@ export class CrossmintAuthEmulator {
     this.refreshTokens.delete(secret);
   }
 
+  /**
+   * Refuses `apiKey` from now on, as Crossmint does with a revoked key: 401 on every route that takes it
+   * (refresh, logout, user), while refresh tokens stay valid. `restoreApiKey()` undoes it.
+   */
+  revokeApiKey(): void {
+    this.apiKeyRevoked = true;
+  }
+
+  restoreApiKey(): void {
+    this.apiKeyRevoked = false;
+  }
+
   // ---- tokens and keys ----
 
-  /** A Crossmint-shaped JWT; `extraClaims` win over the standard claims (set one to `undefined` to drop it). */
+  /**
+   * A Crossmint-shaped JWT; `extraClaims` win over the standard claims (set one to `undefined` to drop it).
+   * `ecdsaS` normalises an ES256 signature to one form (see `EcdsaSForm`); by default the mix is the signer's.
+   */
   async mintJwt(
-    options: { sub?: string; audience?: string; ttlSec?: number; iat?: number; extraClaims?: Record<string, unknown> } = {},
+    options: { sub?: string; audience?: string; ttlSec?: number; iat?: number; extraClaims?: Record<string, unknown>; ecdsaS?: EcdsaSForm } = {},
   ): Promise<string> {
     return this.mint(options);
   }
@@ -186,17 +209,17 @@ export class CrossmintAuthEmulator {
    * Signs `claims` as given, for adversarial tests. The header defaults to `{alg, kid, typ}` of the
    * current key, also for the foreign key, so only the signature gives it away. `alg: 'none'` yields an
    * unsigned token, `HS*` an HMAC keyed with the public key's PEM (algorithm confusion); any other `alg`
-   * is only a label: the signature is made with the key's own algorithm.
+   * is only a label: the signature is made with the key's own algorithm. `ecdsaS` as for `mintJwt`.
    */
   async signJwt(
     claims: Record<string, unknown>,
-    options: { kid?: string; alg?: string; header?: Record<string, unknown>; key?: 'current' | 'foreign' } = {},
+    options: { kid?: string; alg?: string; header?: Record<string, unknown>; key?: 'current' | 'foreign'; ecdsaS?: EcdsaSForm } = {},
   ): Promise<string> {
     const current = this.currentKey();
     const foreignAlg = ALGORITHMS.find((alg) => alg === options.alg) ?? current.alg;
     const key = options.key === 'foreign' ? await this.foreignKey(foreignAlg) : current;
     const header = { alg: options.alg ?? key.alg, kid: options.kid ?? current.kid, typ: 'JWT', ...options.header };
-    return signCompact(header, claims, key);
+    return signCompact(header, claims, key, options.ecdsaS);
   }
 
   jwks(): { keys: JWK[] } {
@@ -234,10 +257,11 @@ export class CrossmintAuthEmulator {
     this.headers.clear();
   }
 
-  /** `clearFaults()` and `resetCalls()`: a clean emulator for the next test, keeping its users, sessions and keys. */
+  /** `clearFaults()`, `resetCalls()` and `restoreApiKey()`: a clean emulator for the next test, keeping its users, sessions and keys. */
   reset(): void {
     this.clearFaults();
     this.resetCalls();
+    this.restoreApiKey();
   }
 
   lastRequestHeaders(route: EmulatorRoute): Record<string, string | string[] | undefined> | undefined {
@@ -260,7 +284,7 @@ export class CrossmintAuthEmulator {
     return key;
   }
 
-  private mint(options: { sub?: string; audience?: string; ttlSec?: number; iat?: number; extraClaims?: Record<string, unknown> }): string {
+  private mint(options: { sub?: string; audience?: string; ttlSec?: number; iat?: number; extraClaims?: Record<string, unknown>; ecdsaS?: EcdsaSForm }): string {
     const key = this.currentKey();
     const iat = options.iat ?? nowSec();
     const claims = {
@@ -273,7 +297,7 @@ export class CrossmintAuthEmulator {
       jti: randomHex(8),
       ...options.extraClaims,
     };
-    return signCompact({ alg: key.alg, kid: key.kid, typ: 'JWT' }, claims, key);
+    return signCompact({ alg: key.alg, kid: key.kid, typ: 'JWT' }, claims, key, options.ecdsaS);
   }
 
   private storeUser(user: EmulatorUser): EmulatorUser {
@@ -365,7 +389,7 @@ export class CrossmintAuthEmulator {
     }
     const expectedMethod = route === 'user' ? 'GET' : 'POST';
     if (method !== expectedMethod) return methodNotAllowed(res, expectedMethod);
-    if (req.headers['x-api-key'] !== this.apiKey) {
+    if (req.headers['x-api-key'] !== this.apiKey || this.apiKeyRevoked) {
       return sendJson(res, 401, { message: 'Missing or invalid x-api-key header' });
     }
     if (route === 'user') return this.handleUser(path, res);
@@ -433,7 +457,7 @@ function base64url(text: string): string {
   return Buffer.from(text).toString('base64url');
 }
 
-function signCompact(header: Record<string, unknown>, claims: Record<string, unknown>, key: SigningKey): string {
+function signCompact(header: Record<string, unknown>, claims: Record<string, unknown>, key: SigningKey, ecdsaS?: EcdsaSForm): string {
   const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
   const alg = typeof header.alg === 'string' ? header.alg : '';
   let signature: string;
@@ -443,9 +467,20 @@ function signCompact(header: Record<string, unknown>, claims: Record<string, unk
     signature = createHmac(`sha${alg.slice(2)}`, key.publicPem).update(input).digest('base64url');
   } else {
     const signingKey = key.alg === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' as const } : key.privateKey;
-    signature = sign('sha256', Buffer.from(input), signingKey).toString('base64url');
+    const raw = sign('sha256', Buffer.from(input), signingKey);
+    signature = (key.alg === 'ES256' && ecdsaS ? withEcdsaS(raw, ecdsaS) : raw).toString('base64url');
   }
   return `${input}.${signature}`;
+}
+
+/** The P-256 group order n. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** An ES256 signature r || s (IEEE P1363, 64 bytes) in the requested form: s as it is, or n - s. */
+function withEcdsaS(signature: Buffer, form: EcdsaSForm): Buffer {
+  const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+  if ((s > P256_ORDER / 2n) === (form === 'high')) return signature;
+  return Buffer.concat([signature.subarray(0, 32), Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex')]);
 }
 
 /** Resolves with the body, `TOO_LARGE` past 64 KB, or `undefined` when the client aborted. */

@@ -1,6 +1,7 @@
 export { CrossmintAuthEmulator } from './crossmint-auth-emulator.js';
 export type {
   CrossmintAuthEmulatorOptions,
+  EcdsaSForm,
   EmulatorFault,
   EmulatorRoute,
   EmulatorSession,

@@ -178,7 +178,7 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
     // The HttpOnly cookie reached the logout route, so the token was revoked upstream, not just forgotten.
     const refresh = await fetch(`${directUrl}/api/auth/refresh`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: `${REFRESH}=${lastRefreshSecret}` },
+      headers: { 'content-type': 'application/json', origin: directUrl, cookie: `${REFRESH}=${lastRefreshSecret}` },
       body: '{}',
     });
     expect(refresh.status).toBe(401);

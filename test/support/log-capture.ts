@@ -36,6 +36,13 @@ export class LogCapture implements LoggerService {
     return this.entries.filter((entry) => entry.level === 'error' || entry.level === 'fatal');
   }
 
+  /** The `error`/`fatal` entries, then a clean slate: for an `afterEach` that fails a test which logged one. */
+  drainErrors(): LogEntry[] {
+    const errors = this.errors();
+    this.clear();
+    return errors;
+  }
+
   text(): string {
     return this.entries.map((entry) => `[${entry.level}] ${entry.text}`).join('\n');
   }

@@ -104,7 +104,7 @@ function appendSetCookie(res: any, cookie: string): void {
 
 export type TestPlatform = 'express' | 'fastify';
 
-/** The four ways the module must work (SPEC §5): each platform with and without its cookie plugin. */
+/** The four ways the module must work : each platform with and without its cookie plugin. */
 export const PLATFORM_VARIANTS: Array<{ name: string; platform: TestPlatform; cookiePlugin: boolean }> = [
   { name: 'express', platform: 'express', cookiePlugin: false },
   { name: 'express + cookie-parser', platform: 'express', cookiePlugin: true },
