@@ -1,5 +1,11 @@
-export const CROSSMINT_HTTP_CLIENT = Symbol('CROSSMINT_HTTP_CLIENT');
+// Injection tokens, Crossmint's protocol, and every default and limit of the module: one home for each.
+
+/** The resolved, validated module options (`ResolvedCrossmintAuthOptions`); `@InjectCrossmintAuthOptions()` injects them. */
 export const CROSSMINT_AUTH_OPTIONS = Symbol('CROSSMINT_AUTH_OPTIONS');
+/** The `CrossmintHttpClient` every call to Crossmint goes through. */
+export const CROSSMINT_HTTP_CLIENT = Symbol('CROSSMINT_HTTP_CLIENT');
+
+// ---- Crossmint's protocol ----
 
 export const CROSSMINT_API_VERSION = '2024-09-26';
 export const CROSSMINT_API_PATHS = {
@@ -9,17 +15,72 @@ export const CROSSMINT_API_PATHS = {
   user: (encodedUserId: string) => `/api/${CROSSMINT_API_VERSION}/sdk/auth/user/${encodedUserId}`,
 } as const;
 
+/** Base URL by the API key's environment. */
 export const CROSSMINT_BASE_URLS = {
   production: 'https://www.crossmint.com',
   staging: 'https://staging.crossmint.com',
   development: 'http://localhost:3000',
 } as const;
 
+/** The browser SDK's cookie names; newer SDKs also write them with `-<projectId>` appended. */
 export const DEFAULT_JWT_COOKIE = 'crossmint-jwt';
 export const DEFAULT_REFRESH_COOKIE = 'crossmint-refresh-token';
 
 /** Algorithms Crossmint signs with; anything else (none, HS*) is refused before a key is looked up. */
 export const CROSSMINT_JWT_ALGORITHMS = ['ES256', 'RS256'];
 
+// ---- Defaults ----
+
+/** The defaults of the module options. */
+export const CROSSMINT_AUTH_DEFAULTS = {
+  acceptBearerToken: true,
+  clockToleranceSec: 5,
+  timeoutMs: 5_000,
+  jwksMaxAgeMs: 10 * 60_000,
+  jwksMaxStaleMs: 24 * 60 * 60_000,
+  jwksCooldownMs: 30_000,
+  verifiedTokenCacheSize: 10_000,
+  refreshResultTtlMs: 10_000,
+  refreshResultCacheSize: 10_000,
+  cookiePath: '/',
+  cookieSameSite: 'lax',
+  cookieSecure: 'auto',
+} as const;
+
+/** The defaults of `RedisRefreshStore`'s options. */
+export const REDIS_REFRESH_STORE_DEFAULTS = {
+  keyPrefix: 'crossmint-auth:refresh:',
+  resultTtlMs: 10_000,
+  unavailableTtlMs: 1_000,
+  lockTtlMs: 10_000,
+  waitTimeoutMs: 15_000,
+  pollIntervalMs: 25,
+  commandTimeoutMs: 1_000,
+  localCacheSize: 10_000,
+} as const;
+
+/** `Retry-After` of a 503 when Crossmint did not send one. */
+export const DEFAULT_RETRY_AFTER_SEC = 5;
+
+/** With no usable keys, a failing JWKS endpoint is tried again at most this often. */
+export const JWKS_COLD_RETRY_MS = 1_000;
+
+/** How long one check of the API key stands: the bound on checks, and on the error log, while it is refused. */
+export const API_KEY_CHECK_INTERVAL_MS = 10_000;
+
+// ---- Limits ----
+
+/** Longer JWTs are refused before any parsing: Crossmint JWTs are well under 2 KB. */
+export const MAX_JWT_LENGTH = 8 * 1024;
+
 /** Refresh secrets longer than this are refused wherever they come from (cookie, body, Crossmint's answer). */
 export const MAX_REFRESH_SECRET_LENGTH = 4 * 1024;
+
+/** User ids longer than this are refused before any call to Crossmint. */
+export const MAX_USER_ID_LENGTH = 256;
+
+/** Crossmint answers above this are refused rather than buffered: none comes close. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Longer waits are capped: past a few minutes, a client is better off trying again than giving up. */
+export const MAX_RETRY_AFTER_SEC = 300;

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { DEFAULT_RETRY_AFTER_SEC } from './crossmint-auth.constants.js';
 
 /** Credentials are missing, invalid, expired or revoked. Answers 401. */
 export class CrossmintAuthenticationError extends HttpException {
@@ -9,18 +10,32 @@ export class CrossmintAuthenticationError extends HttpException {
   }
 }
 
-/** Crossmint is unreachable, timed out, answered 5xx/429 or something malformed. Answers 503. */
+/** Crossmint is unreachable, timed out, answered 5xx/429 or something malformed, or refuses the API key. Answers 503. */
 export class CrossmintServiceUnavailableError extends HttpException {
   readonly code = 'CROSSMINT_SERVICE_UNAVAILABLE';
 
   constructor(
     message = 'Crossmint authentication is temporarily unavailable',
     /** Seconds a client should wait before retrying; sent as `Retry-After`. */
-    readonly retryAfterSec = 5,
+    readonly retryAfterSec = DEFAULT_RETRY_AFTER_SEC,
   ) {
     super(
       { statusCode: HttpStatus.SERVICE_UNAVAILABLE, message, error: 'Service Unavailable' },
       HttpStatus.SERVICE_UNAVAILABLE,
     );
+  }
+}
+
+/** A bad option (of the module, or of `RedisRefreshStore`): thrown at boot, naming the option. */
+export class CrossmintAuthOptionsError extends Error {
+  readonly code = 'CROSSMINT_AUTH_INVALID_OPTIONS';
+
+  constructor(
+    message: string,
+    /** The option at fault, e.g. `cookies.secure`. */
+    readonly option?: string,
+  ) {
+    super(message);
+    this.name = 'CrossmintAuthOptionsError';
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { CrossmintAuthModuleOptions } from './crossmint-auth.options.js';
+import type { CrossmintAuthModuleOptions } from './interfaces/crossmint-auth-options.interface.js';
 
 export const {
   ConfigurableModuleClass: ConfigurableCrossmintAuthModule,

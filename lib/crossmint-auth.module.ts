@@ -1,18 +1,19 @@
 import { Module } from '@nestjs/common';
+import { CrossmintApi } from './api/crossmint-api.js';
+import { FetchCrossmintHttpClient } from './api/fetch-http-client.js';
 import { CrossmintAuthCookies } from './cookies/crossmint-auth-cookies.js';
 import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from './crossmint-auth.constants.js';
 import { CROSSMINT_AUTH_MODULE_OPTIONS, ConfigurableCrossmintAuthModule } from './crossmint-auth.module-definition.js';
-import { resolveCrossmintAuthOptions, type ResolvedCrossmintAuthOptions } from './crossmint-auth.options.js';
 import { CrossmintAuthService } from './crossmint-auth.service.js';
 import { CrossmintAuthGuard } from './guards/crossmint-auth.guard.js';
-import { CrossmintApi } from './http/crossmint-api.js';
-import { FetchCrossmintHttpClient } from './http/fetch-http-client.js';
 import { CrossmintSessionInterceptor } from './interceptors/crossmint-session.interceptor.js';
+import type { ResolvedCrossmintAuthOptions } from './interfaces/crossmint-auth-options.interface.js';
 import { CrossmintJwtVerifier } from './jwt/crossmint-jwt-verifier.js';
 import { JwksKeyStore } from './jwt/jwks-key-store.js';
-import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
-import { RefreshCoordinator } from './session/refresh-coordinator.js';
+import { resolveCrossmintAuthOptions } from './options/resolve-crossmint-auth-options.js';
 import { CrossmintAuthRoutes } from './routes/crossmint-auth.routes.js';
+import { CrossmintSessionRefresher } from './session/crossmint-session.refresher.js';
+import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
 
 /**
  * `CrossmintAuthModule.forRoot(options)` or `.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`;
@@ -29,7 +30,7 @@ import { CrossmintAuthRoutes } from './routes/crossmint-auth.routes.js';
     CrossmintApi,
     JwksKeyStore,
     CrossmintJwtVerifier,
-    RefreshCoordinator,
+    CrossmintSessionRefresher,
     CrossmintAuthCookies,
     CrossmintSessionResolver,
     CrossmintAuthService,

@@ -1,17 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isJwtCandidate, isRefreshCandidate } from './cookies/credential-checks.js';
-import { CrossmintAuthCookies, type CrossmintAuthMaterial, type CrossmintCredentials } from './cookies/crossmint-auth-cookies.js';
-import type { RequestLike, ResponseLike } from './cookies/http-message.js';
-import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
-import { CrossmintApi, type CrossmintApiKeyStatus, type CrossmintUser } from './http/crossmint-api.js';
-import { CrossmintJwtVerifier, type CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
-import type { CrossmintSession, RefreshedCrossmintSession } from './session/crossmint-session.js';
+import { CrossmintApi, type CrossmintApiKeyStatus } from './api/crossmint-api.js';
+import { CrossmintAuthCookies } from './cookies/crossmint-auth-cookies.js';
+import { CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
+import type {
+  CrossmintAuthMaterial,
+  CrossmintJwtPayload,
+  CrossmintSession,
+  CrossmintTokens,
+  CrossmintUser,
+  RefreshedCrossmintSession,
+} from './interfaces/crossmint-session.interface.js';
+import type { RequestLike, ResponseLike } from './interfaces/http-message.interface.js';
+import { CrossmintJwtVerifier } from './jwt/crossmint-jwt-verifier.js';
+import { explicitCredentials } from './session/credentials.js';
+import { CrossmintSessionRefresher } from './session/crossmint-session.refresher.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
-
-export interface CrossmintTokens {
-  jwt?: string;
-  refreshToken?: string;
-}
 
 /** Everything Crossmint's server SDK does, for use in controllers, resolvers and other providers. */
 @Injectable()
@@ -20,6 +23,7 @@ export class CrossmintAuthService {
 
   constructor(
     private readonly sessions: CrossmintSessionResolver,
+    private readonly refresher: CrossmintSessionRefresher,
     private readonly verifier: CrossmintJwtVerifier,
     private readonly api: CrossmintApi,
     private readonly cookies: CrossmintAuthCookies,
@@ -35,12 +39,12 @@ export class CrossmintAuthService {
   getSession(request: RequestLike, response?: ResponseLike): Promise<CrossmintSession>;
   getSession(tokens: CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession>;
   async getSession(input: RequestLike | CrossmintTokens, response?: ResponseLike): Promise<CrossmintSession> {
-    if (isRequest(input)) return this.sessions.resolveCredentials(this.cookies.readCredentials(input), response);
-    return this.sessions.resolveCredentials(explicitCredentials(input), response);
+    if (isRequest(input)) return this.sessions.resolveRequest(input, response, 'caller');
+    return this.sessions.resolveCredentials(explicitCredentials(input), { response }, 'caller');
   }
 
   /**
-   * `'refused'` while Crossmint refuses the API key, `'accepted'` once it took it, `'unknown'` before: checked when
+   * `'refused'` while Crossmint refuses the API key, `'accepted'` once it took it, `'unknown'` before: asked when
    * Crossmint refuses a refresh. For health checks: while refused, refreshes answer 503 and keep the cookies.
    */
   get apiKeyStatus(): CrossmintApiKeyStatus {
@@ -58,18 +62,20 @@ export class CrossmintAuthService {
   }
 
   /** Exchanges a refresh secret for new auth material (one upstream call per secret, however many callers). */
-  async refresh(refreshSecret: string): Promise<RefreshedCrossmintSession> {
-    if (!isRefreshCandidate(refreshSecret)) throw new CrossmintAuthenticationError('Authentication required');
-    return this.sessions.refresh(refreshSecret);
+  refresh(refreshSecret: string): Promise<RefreshedCrossmintSession> {
+    return this.refresher.refresh(refreshSecret);
   }
 
-  /** Revokes the request's refresh token at Crossmint and clears the cookies. A Crossmint outage does not stop the cookies being cleared. */
+  /**
+   * Revokes the request's refresh token at Crossmint (and the one its recent refresh handed out) and clears the
+   * cookies. A Crossmint outage does not stop the cookies being cleared.
+   */
   async logout(request?: RequestLike, response?: ResponseLike): Promise<void> {
-    const secret = request && this.cookies.readRefreshToken(request);
-    if (response) this.cookies.clear(response);
+    const secret = request && this.cookies.readCookieCredentials(request).refreshSecret;
+    if (response) this.cookies.clear(response, undefined, request);
     if (!secret) return;
     try {
-      await this.sessions.revoke(secret);
+      await this.refresher.revoke(secret);
     } catch (error) {
       if (!(error instanceof CrossmintServiceUnavailableError)) throw error;
       this.logger.warn('Could not revoke the refresh token at Crossmint; cookies were cleared');
@@ -83,17 +89,6 @@ export class CrossmintAuthService {
   clearAuthMaterial(response: ResponseLike): void {
     this.cookies.clear(response);
   }
-}
-
-/** Explicit tokens get the checks cookies get: anything else is no credential, never a TypeError or an upstream call. */
-function explicitCredentials(tokens: CrossmintTokens): CrossmintCredentials {
-  if (typeof tokens !== 'object' || tokens === null) throw new CrossmintAuthenticationError('Authentication required');
-  const jwt = tokens.jwt === '' ? undefined : tokens.jwt;
-  const refreshToken = tokens.refreshToken === '' ? undefined : tokens.refreshToken;
-  if ((jwt !== undefined && !isJwtCandidate(jwt)) || (refreshToken !== undefined && !isRefreshCandidate(refreshToken))) {
-    throw new CrossmintAuthenticationError('Invalid or expired token');
-  }
-  return { jwt, refreshToken, source: 'explicit' };
 }
 
 function isRequest(input: RequestLike | CrossmintTokens): input is RequestLike {

@@ -1,28 +1,24 @@
 export { CrossmintAuthModule } from './crossmint-auth.module.js';
-export { CROSSMINT_AUTH_MODULE_OPTIONS } from './crossmint-auth.module-definition.js';
-export { CrossmintAuthService, type CrossmintTokens } from './crossmint-auth.service.js';
+export { CrossmintAuthService } from './crossmint-auth.service.js';
 export { CrossmintAuthGuard } from './guards/crossmint-auth.guard.js';
 export { CrossmintSessionInterceptor } from './interceptors/crossmint-session.interceptor.js';
 export { CurrentUser } from './decorators/current-user.decorator.js';
 export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
-export { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from './crossmint-auth.errors.js';
+export { InjectCrossmintAuthOptions } from './decorators/inject-crossmint-auth-options.decorator.js';
+export { CrossmintAuthenticationError, CrossmintServiceUnavailableError, CrossmintAuthOptionsError } from './crossmint-auth.errors.js';
 export { CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from './crossmint-auth.constants.js';
-export {
-  CROSSMINT_AUTH_DEFAULTS,
-  type CrossmintAuthModuleOptions,
-  type CrossmintAuthCookieOptions,
-  type CrossmintAuthRoutesOptions,
-  type ResolvedCrossmintAuthOptions,
-} from './crossmint-auth.options.js';
-export { parseCrossmintApiKey, type CrossmintApiKeyInfo, type CrossmintEnvironment } from './crossmint-api-key.js';
-export type { CrossmintHttpClient, CrossmintHttpRequest, CrossmintHttpResponse } from './http/crossmint-http-client.interface.js';
-export { FetchCrossmintHttpClient } from './http/fetch-http-client.js';
-export type { CrossmintUser, CrossmintRefreshToken, CrossmintApiKeyStatus } from './http/crossmint-api.js';
-export type { CrossmintJwtPayload } from './jwt/crossmint-jwt-verifier.js';
-export type { CrossmintAuthMaterial } from './cookies/crossmint-auth-cookies.js';
-export type { CrossmintSession, CrossmintAuthUser, RefreshedCrossmintSession } from './session/crossmint-session.js';
-export { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
-export type { CrossmintRefreshStore, CrossmintRefreshResult } from './refresh-store/crossmint-refresh-store.interface.js';
+export { FetchCrossmintHttpClient } from './api/fetch-http-client.js';
+export type { CrossmintApiKeyStatus } from './api/crossmint-api.js';
 export { InMemoryRefreshStore, type InMemoryRefreshStoreOptions } from './refresh-store/in-memory-refresh-store.js';
 export { RedisRefreshStore, type RedisRefreshStoreOptions } from './refresh-store/redis-refresh-store.js';
-export type { RedisRefreshStoreClient } from './refresh-store/redis-refresh-store-client.interface.js';
+export type * from './interfaces/index.js';
+/** What the guard and the interceptor are built on: a subclass with dependencies of its own passes it to `super`. */
+export { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
+
+// Deprecated, to be removed in 0.3.
+/** @deprecated The raw, unvalidated options: inject `CROSSMINT_AUTH_OPTIONS` (`@InjectCrossmintAuthOptions()`) instead. */
+export { CROSSMINT_AUTH_MODULE_OPTIONS } from './crossmint-auth.module-definition.js';
+/** @deprecated The defaults are documented with each option; the resolved values are in `CROSSMINT_AUTH_OPTIONS`. */
+export { CROSSMINT_AUTH_DEFAULTS } from './crossmint-auth.constants.js';
+/** @deprecated An internal of option validation; `CROSSMINT_AUTH_OPTIONS` holds the project id it reads. */
+export { parseCrossmintApiKey, type CrossmintApiKeyInfo, type CrossmintEnvironment } from './options/crossmint-api-key.js';

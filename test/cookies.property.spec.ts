@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { CrossmintAuthCookies } from '../lib/cookies/crossmint-auth-cookies.js';
-import type { ResponseLike } from '../lib/cookies/http-message.js';
+import type { CrossmintAuthModuleOptions, ResponseLike } from '../lib/index.js';
 import { readCookies } from '../lib/cookies/read-cookies.js';
-import { resolveCrossmintAuthOptions, type CrossmintAuthModuleOptions } from '../lib/crossmint-auth.options.js';
+import { resolveCrossmintAuthOptions } from '../lib/options/resolve-crossmint-auth-options.js';
 import { encodeBase58 } from '../lib/utils/base58.js';
 import { parseSetCookies } from './support/http.js';
 
@@ -100,18 +100,18 @@ describe('CrossmintAuthCookies (properties)', () => {
       fc.property(headerValue, authorization, (cookie, auth) => {
         const request = { headers: { cookie, authorization: auth } };
         const credentials = cookies.readCredentials(request);
-        const refreshOnly = cookies.readRefreshToken(request);
-        for (const value of [credentials.jwt, credentials.refreshToken, refreshOnly]) {
+        const refreshOnly = cookies.readCookieCredentials(request).refreshSecret;
+        for (const value of [credentials.jwt, credentials.refreshSecret, refreshOnly]) {
           if (value === undefined) continue;
           expect(typeof value).toBe('string');
           expect(value.length).toBeGreaterThan(0);
         }
-        for (const value of [credentials.refreshToken, refreshOnly]) {
+        for (const value of [credentials.refreshSecret, refreshOnly]) {
           if (value !== undefined) expect(value).not.toMatch(FORBIDDEN_IN_VALUES);
         }
         if (credentials.source === 'cookie') {
           expect((credentials.jwt ?? '').length).toBeLessThanOrEqual(8 * 1024);
-          expect((credentials.refreshToken ?? '').length).toBeLessThanOrEqual(4 * 1024);
+          expect((credentials.refreshSecret ?? '').length).toBeLessThanOrEqual(4 * 1024);
         }
       }),
       { numRuns: 1000 },
@@ -125,7 +125,7 @@ describe('CrossmintAuthCookies (properties)', () => {
         const credentials = cookies.readCredentials(request);
         const isBearer = auth !== undefined && /^\s*bearer(\s|$)/i.test(auth);
         expect(credentials.source).toBe(isBearer ? 'bearer' : 'cookie');
-        if (isBearer) expect(credentials.refreshToken).toBeUndefined();
+        if (isBearer) expect(credentials.refreshSecret).toBeUndefined();
         else expect(credentials.jwt).toBe(jwt);
       }),
       { numRuns: 500 },
@@ -162,7 +162,7 @@ describe('CrossmintAuthCookies (properties)', () => {
         const pairs = written.map((line) => line.slice(0, line.indexOf(';')));
         for (const pair of pairs) expect(pair.slice(pair.indexOf('=') + 1)).not.toMatch(FORBIDDEN_IN_VALUES);
         const header = [...others.map((other) => other.split(';')[0]), ...pairs.reverse()].join('; ');
-        expect(cookies.readCredentials({ headers: { cookie: header } })).toEqual({ jwt, refreshToken: secret, source: 'cookie' });
+        expect(cookies.readCredentials({ headers: { cookie: header } })).toEqual({ jwt, refreshSecret: secret, source: 'cookie' });
         expect(parseSetCookies(written)[REFRESH].attributes.expires).toBe(new Date(expires).toUTCString());
       }),
       { numRuns: 300 },
@@ -220,7 +220,7 @@ describe('CrossmintAuthCookies (properties)', () => {
         const header = setCookiesOf(res)
           .map((line) => line.slice(0, line.indexOf(';')))
           .join('; ');
-        expect(custom.readCredentials({ headers: { cookie: header } })).toEqual({ jwt, refreshToken: secret, source: 'cookie' });
+        expect(custom.readCredentials({ headers: { cookie: header } })).toEqual({ jwt, refreshSecret: secret, source: 'cookie' });
       }),
       { numRuns: 300 },
     );

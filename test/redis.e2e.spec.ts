@@ -55,9 +55,9 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
   beforeEach(() => emulator.reset());
 
   /** The key the store writes for a secret, as docs/redis.md describes it: an HMAC under a key derived from the API key. */
-  function keyOf(secret: string): string {
+  function keyOf(secret: string, kind: '' | 'attempt:' | 'revoked:' = ''): string {
     const hashKey = Buffer.from(hkdfSync('sha256', emulator.moduleOptions().apiKey, '', 'nestjs-crossmint-auth/refresh-secret-hash/v1', 32));
-    return PREFIX + createHmac('sha256', hashKey).update(secret).digest('base64url');
+    return PREFIX + kind + createHmac('sha256', hashKey).update(secret).digest('base64url');
   }
 
   /** Polls `check` every 5 ms until it holds (at most 5 s): waits on what the instances do, never on the clock. */
@@ -113,13 +113,16 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     const newJwt = res.cookies[JWT].value;
     const newSecret = res.cookies[REFRESH].value;
 
-    const keys = await inspector.keys('*');
-    expect(keys).toEqual([keyOf(session.refreshToken.secret)]);
-    const value = (await inspector.get(keys[0]))!;
+    const keys = (await inspector.keys('*')).sort();
+    expect(keys).toEqual([keyOf(session.refreshToken.secret), keyOf(session.refreshToken.secret, 'attempt:')].sort());
+    const value = (await inspector.get(keyOf(session.refreshToken.secret)))!;
     expect(value).toMatch(/^v1:[A-Za-z0-9_-]+$/);
-    const ttl = await inspector.pttl(keys[0]);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(10_000);
+    expect(await inspector.get(keyOf(session.refreshToken.secret, 'attempt:'))).toBe('1');
+    for (const key of keys) {
+      const ttl = await inspector.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(10_000);
+    }
 
     const stored = keys.join('\n') + '\n' + value;
     const jwtPayload = newJwt.split('.')[1];
@@ -201,15 +204,16 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     const secret = session.refreshToken.secret;
 
     const keys = await inspector.keys('*');
-    expect(keys.length).toBe(1);
+    expect(keys.length).toBe(2);
     for (const encoding of ['base64url', 'base64', 'hex'] as const) {
       const bare = createHash('sha256').update(secret).digest(encoding);
-      expect(keys[0].includes(bare)).toBe(false);
+      for (const key of keys) expect(key.includes(bare)).toBe(false);
       expect(await inspector.exists(PREFIX + bare)).toBe(0);
     }
     // Nor by an HMAC under a key they could guess without the API key.
     for (const guess of ['', PREFIX, 'crossmint-auth']) {
-      expect(keys[0]).not.toBe(PREFIX + createHmac('sha256', guess).update(secret).digest('base64url'));
+      const guessed = createHmac('sha256', guess).update(secret).digest('base64url');
+      for (const key of keys) expect(key.endsWith(guessed)).toBe(false);
     }
   });
 
@@ -263,12 +267,11 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     emulator.fault('refresh', { delayMs: 1000, times: 2 });
 
     const first = request(`${apps[0].url}/protected`, { cookies });
-    let lockKey = '';
-    await until(async () => {
-      const [key] = await inspector.keys(`${PREFIX}*`);
-      lockKey = key ?? '';
-      return !!key && (await inspector.get(key))?.startsWith('lock:') === true && emulator.calls('refresh') === 1;
-    }, 'instance 0 holds the election and called Crossmint');
+    const lockKey = keyOf(session.refreshToken.secret);
+    await until(
+      async () => (await inspector.get(lockKey))?.startsWith('lock:') === true && emulator.calls('refresh') === 1,
+      'instance 0 holds the election and called Crossmint',
+    );
 
     await inspector.config('RESETSTAT');
     const second = request(`${apps[1].url}/protected`, { cookies });
@@ -291,6 +294,44 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     expect(late.status).toBe(200);
     expect(late.cookies[JWT].value).toBe(winner.cookies[JWT].value);
     expect(emulator.calls('refresh')).toBe(2);
+  });
+
+  it('an election key evicted mid-refresh: a request arriving afterwards, refused by Crossmint, answers 503 and keeps the cookies', async () => {
+    await inspector.flushall();
+    const session = await emulator.createSession({ expired: true });
+    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    // Crossmint consumes the secret at once; instance 0's answer arrives late.
+    emulator.fault('refresh', { answerDelayMs: 1000, times: 1 });
+
+    const first = request(`${apps[0].url}/protected`, { cookies });
+    const lockKey = keyOf(session.refreshToken.secret);
+    await until(async () => (await inspector.get(lockKey))?.startsWith('lock:') === true && emulator.calls('refresh') === 1, 'instance 0 called Crossmint');
+    // Evicted (or lost in a failover): nobody is waiting on it.
+    expect(await inspector.del(lockKey)).toBe(1);
+
+    const second = await request(`${apps[1].url}/protected`, { cookies });
+    expect(emulator.calls('refresh')).toBe(2);
+    expect(second.status).toBe(503);
+    expect(second.setCookies).toEqual([]);
+    expect((await first).status).toBe(200);
+  });
+
+  it('a logout on instance 1 while instance 0 refreshes wins on every instance, and no refresh token stays live', async () => {
+    await inspector.flushall();
+    const session = await emulator.createSession({ expired: true });
+    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    emulator.fault('refresh', { answerDelayMs: 500, times: 1 });
+
+    const refreshing = request(`${apps[0].url}/protected`, { cookies });
+    await until(() => emulator.calls('refresh') === 1, 'instance 0 called Crossmint');
+    const logout = await request(`${apps[1].url}/logout`, { method: 'POST', cookies });
+    expect(logout.status).toBe(201);
+
+    const res = await refreshing;
+    expect(res.status).toBe(401);
+    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+    for (const app of apps) expect((await request(`${app.url}/protected`, { cookies })).status).toBe(401);
+    expect(emulator.liveRefreshTokens(session.userId)).toBe(0);
   });
 
   it('Redis that stops answering: requests fall back after `commandTimeoutMs`, and the outcome lands in Redis once it answers', async () => {

@@ -99,6 +99,7 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
   it.each([
     ['a foreign Origin', { origin: 'https://evil.example' }],
     ['Origin null', { origin: 'null' }],
+    ['Origin null from a cross-site page', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
     ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
     ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
     ['a foreign Referer, with neither Origin nor Sec-Fetch-Site', { referer: 'https://evil.example/page' }],
@@ -118,6 +119,7 @@ describe.each(PLATFORM_VARIANTS)('refresh and logout routes for the browser SDK 
     ['an allowed Origin', () => ({ origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })],
     ['a same-origin Referer, with neither Origin nor Sec-Fetch-Site (an older browser)', (url: string) => ({ referer: `${url}/account?tab=1` })],
     ['a Referer from an allowed origin, with neither Origin nor Sec-Fetch-Site', () => ({ referer: 'https://app.example.com/account' })],
+    ['Origin null with Sec-Fetch-Site same-origin (a page with Referrer-Policy: no-referrer)', () => ({ origin: 'null', 'sec-fetch-site': 'same-origin' })],
   ])('accepts %s', async (_, headers) => {
     const session = await emulator.createSession();
     const res = await request(`${app.url}/api/auth/refresh`, { method: 'POST', headers: { ...json, ...headers(app.url) }, body: '{}', cookies: { [REFRESH]: session.refreshToken.secret } });

@@ -74,6 +74,20 @@ describe('security: Crossmint refusing the API key is not a dead refresh token',
     expect(logs.errors()).toEqual([]);
   });
 
+  it('keeps the cookies when the key cannot be checked (the lookup meets an outage)', async () => {
+    const session = await emulator.createSession({ expired: true });
+    emulator.revokeApiKey();
+    emulator.fault('user', { status: 503 });
+    const res = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+    expect(res.status).toBe(503);
+    expect(res.setCookies).toEqual([]);
+    expect(service().apiKeyStatus).toBe('unknown');
+
+    emulator.reset();
+    const back = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+    expect(back.status).toBe(200);
+  });
+
   it("reports 'unknown' before any refusal made the key worth checking, and never checks it on the hot path", async () => {
     const session = await emulator.createSession();
     const res = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { resolveCrossmintAuthOptions } from '../lib/crossmint-auth.options.js';
+import { resolveCrossmintAuthOptions } from '../lib/options/resolve-crossmint-auth-options.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
 import { isCleared, request } from './support/http.js';
 import { LogCapture } from './support/log-capture.js';

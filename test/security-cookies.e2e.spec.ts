@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type MiddlewareConsumer, type NestMiddleware, type NestModule } from '@nestjs/common';
-import { resolveCrossmintAuthOptions, type CrossmintAuthCookieOptions } from '../lib/crossmint-auth.options.js';
+import { resolveCrossmintAuthOptions } from '../lib/options/resolve-crossmint-auth-options.js';
+import type { CrossmintAuthCookieOptions } from '../lib/index.js';
 import { CrossmintAuthEmulator, type EmulatorSession } from '../lib/testing/index.js';
 import { cookieHeader, isCleared, parseSetCookies, request } from './support/http.js';
 import { LogCapture } from './support/log-capture.js';

@@ -115,13 +115,14 @@ describe('security: refreshing with nowhere to write', () => {
   describe('explicit tokens get the checks cookies get', () => {
     it.each<[string, unknown]>([
       ['a numeric refresh token', { refreshToken: 12345 }],
-      ['an object refresh token', { refreshToken: { secret: 'x' } }],
+      ['a refresh token object with a numeric secret', { refreshToken: { secret: 42 } }],
       ['an array JWT', { jwt: ['a', 'b'] }],
       ['a numeric JWT with a refresh token', { jwt: 42, refreshToken: 'abc' }],
       ['a 5 KB refresh token', { refreshToken: 'a'.repeat(5 * 1024) }],
       ['a refresh token with a space', { refreshToken: 'a b' }],
       ['a 9 KB JWT', { jwt: 'e'.repeat(9 * 1024) }],
       ['an array', []],
+      ['an object posing as a request, with a header that is no string', { headers: { cookie: { length: 5 } } }],
     ])('answers 401 to %s, never a 500, and sends nothing upstream', async (_, body) => {
       const res = await request(`${app.url}/session/explicit`, {
         method: 'POST',

@@ -207,5 +207,43 @@ describe('security: refresh single-flight and late arrivals', () => {
       expect(withNext.status).toBe(401);
       expect(emulator.calls('refresh')).toBe(2);
     });
+
+    it('a logout while the refresh is in flight wins: the refreshing request gets 401 and no refresh token stays live', async () => {
+      const session = await emulator.createSession({ expired: true });
+      // Crossmint consumes the secret at once, but its answer (the new session) arrives late.
+      emulator.fault('refresh', { answerDelayMs: 500, times: 1 });
+      const refreshing = request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+      await until(() => emulator.calls('refresh') === 1);
+
+      const logout = await request(`${app.url}/logout`, { method: 'POST', cookies: sessionCookies(session) });
+      expect(logout.status).toBe(201);
+
+      const res = await refreshing;
+      expect(res.status).toBe(401);
+      expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
+      expect(emulator.liveRefreshTokens(session.userId)).toBe(0);
+    });
+
+    it('follows the grace results a few refreshes on: S0 → S1 → S2, a logout with S2 refuses S0 too', async () => {
+      const { consumed, next } = await refreshed();
+      const second = await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: next[REFRESH_COOKIE] } });
+      expect(second.status).toBe(200);
+      const logout = await request(`${app.url}/logout`, { method: 'POST', cookies: { [REFRESH_COOKIE]: second.cookies[REFRESH_COOKIE].value } });
+      expect(logout.status).toBe(201);
+
+      for (const secret of [consumed, next[REFRESH_COOKIE]]) {
+        expect((await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: secret } })).status).toBe(401);
+      }
+      expect(emulator.calls('refresh')).toBe(2);
+    });
   });
 });
+
+/** Polls `check` every 5 ms until it holds (at most 5 s): waits on what the app does, never on the clock. */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -2,35 +2,22 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { SerializeOptions } from 'cookie';
 import { decodeJwt } from 'jose';
 import { CROSSMINT_AUTH_OPTIONS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE } from '../crossmint-auth.constants.js';
-import { isPrefixedCookieName, type ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
-import type { CrossmintRefreshToken } from '../http/crossmint-api.js';
-import { isJwtCandidate, isRefreshCandidate } from './credential-checks.js';
+import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
+import type { CrossmintAuthMaterial } from '../interfaces/crossmint-session.interface.js';
+import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
 import {
+  headersSent,
   headerValue,
   isLocalPlainHttp,
   requestHeader,
   requestOf,
   setResponseCookies,
   setResponseHeader,
-  type RequestLike,
   type ResponseCookie,
-  type ResponseLike,
-} from './http-message.js';
+} from '../platform/http-message.js';
+import { isJwtCandidate, isRefreshSecret, type CrossmintCredentials } from '../session/credentials.js';
+import { isPrefixedCookieName, projectScopedCookieNames } from './cookie-names.js';
 import { readCookies } from './read-cookies.js';
-
-/** The credentials a request carries. `source` decides what a failure may touch: only cookies get cleared. */
-export interface CrossmintCredentials {
-  jwt?: string;
-  refreshToken?: string;
-  source: 'cookie' | 'bearer' | 'explicit';
-  /** Read from unprefixed names under `cookies.readUnprefixed`: a failure clears only those. */
-  unprefixed?: boolean;
-}
-
-export interface CrossmintAuthMaterial {
-  jwt: string;
-  refreshToken: CrossmintRefreshToken;
-}
 
 /** The names of each auth cookie, in the order they are read (the first one a request carries wins). */
 interface CookieNames {
@@ -51,10 +38,11 @@ export class CrossmintAuthCookies {
   /** Every name above, primary first, so that the Cookie header is read in a single pass. */
   private readonly readNames: string[];
   private warnedInsecure = false;
+  private warnedHeadersSent = false;
 
   constructor(@Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions) {
     const { cookies, projectId } = options;
-    const scoped = { jwt: `${DEFAULT_JWT_COOKIE}-${projectId}`, refresh: `${DEFAULT_REFRESH_COOKIE}-${projectId}` };
+    const scoped = projectScopedCookieNames(projectId);
     if (isPrefixedCookieName(cookies.jwt)) {
       // A sibling subdomain or a plain-http page can plant unprefixed cookies: they never outrank prefixed ones.
       this.primary = { jwt: [cookies.jwt], refresh: [cookies.refreshToken] };
@@ -80,9 +68,9 @@ export class CrossmintAuthCookies {
     return this.readAuthCookies(headerValue(headers, 'cookie'));
   }
 
-  /** The refresh secret from the cookies, whatever the Authorization header says. */
-  readRefreshToken(request: RequestLike): string | undefined {
-    return this.readAuthCookies(requestHeader(request, 'cookie')).refreshToken;
+  /** The credentials in the cookies, whatever the Authorization header says. */
+  readCookieCredentials(request: RequestLike): CrossmintCredentials {
+    return this.readAuthCookies(requestHeader(request, 'cookie'));
   }
 
   /**
@@ -91,8 +79,7 @@ export class CrossmintAuthCookies {
    * unprefixed cookies the request carried are expired: the session has moved to the prefixed names. Earlier
    * auth Set-Cookie headers are replaced, everyone else's kept.
    */
-  write(response: ResponseLike, material: CrossmintAuthMaterial): void {
-    const request = requestOf(response);
+  write(response: ResponseLike, material: CrossmintAuthMaterial, request = requestOf(response)): void {
     const { primary, fallback } = this.namesFor(request);
     const jwt = this.attributes(request, { maxAge: secondsUntilExpiry(material.jwt), httpOnly: false });
     const refresh = this.attributes(request, {
@@ -110,8 +97,7 @@ export class CrossmintAuthCookies {
    * Expires the auth cookies: the configured names and the other auth names the request carried. For credentials
    * read from unprefixed names (`cookies.readUnprefixed`), only those: they must not take prefixed cookies down.
    */
-  clear(response: ResponseLike, credentials?: CrossmintCredentials): void {
-    const request = requestOf(response);
+  clear(response: ResponseLike, credentials?: CrossmintCredentials, request = requestOf(response)): void {
     const { primary, fallback } = this.namesFor(request);
     const names = credentials?.unprefixed ? fallback : [...primary.jwt, ...primary.refresh, ...fallback];
     if (names.length > 0) this.setCookies(response, this.expired(request, names));
@@ -124,12 +110,12 @@ export class CrossmintAuthCookies {
     const jwtEnd = this.primary.jwt.length;
     const primaryEnd = jwtEnd + this.primary.refresh.length;
     if (!this.fallback || hasValue(values, 0, primaryEnd)) {
-      return { jwt: pick(values, 0, jwtEnd, isJwtCandidate), refreshToken: pick(values, jwtEnd, primaryEnd, isRefreshCandidate), source: 'cookie' };
+      return { jwt: pick(values, 0, jwtEnd, isJwtCandidate), refreshSecret: pick(values, jwtEnd, primaryEnd, isRefreshSecret), source: 'cookie' };
     }
     const fallbackJwtEnd = primaryEnd + this.fallback.jwt.length;
     return {
       jwt: pick(values, primaryEnd, fallbackJwtEnd, isJwtCandidate),
-      refreshToken: pick(values, fallbackJwtEnd, values.length, isRefreshCandidate),
+      refreshSecret: pick(values, fallbackJwtEnd, values.length, isRefreshSecret),
       source: 'cookie',
       unprefixed: hasValue(values, primaryEnd, values.length),
     };
@@ -175,7 +161,15 @@ export class CrossmintAuthCookies {
     return false;
   }
 
+  /** A refresh after the response went out (a stream, say) spent the old refresh token: say so, once. */
+  private warnHeadersSent(): void {
+    if (this.warnedHeadersSent) return;
+    this.warnedHeadersSent = true;
+    this.logger.warn('Auth cookies could not be written: the response headers were already sent. Resolve the session before streaming');
+  }
+
   private setCookies(response: ResponseLike, cookies: ResponseCookie[]): void {
+    if (headersSent(response)) return this.warnHeadersSent();
     setResponseCookies(response, cookies);
     setResponseHeader(response, 'Cache-Control', 'private, no-store');
   }

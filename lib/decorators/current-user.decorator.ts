@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { CrossmintAuthUser } from '../session/crossmint-session.js';
-import { getHttpContext } from '../utils/http-context.js';
+import type { CrossmintAuthUser } from '../interfaces/crossmint-session.interface.js';
+import { getHttpContext } from '../platform/http-context.js';
 
 /** `request.user` as set by `CrossmintAuthGuard` or `CrossmintSessionInterceptor`; `@CurrentUser('userId')` for one field. */
 export const CurrentUser = createParamDecorator(

@@ -1,13 +1,15 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
-import { toAuthUser, type CrossmintSession } from '../session/crossmint-session.js';
+import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
+import { getHttpContext, type HttpContext } from '../platform/http-context.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
-import { getHttpContext, type HttpContext } from '../utils/http-context.js';
+import { toAuthUser } from '../session/sessions.js';
 
 /**
  * Lets a request through with a valid Crossmint session (refreshing it and rotating the cookies when needed)
- * and sets `request.user`; otherwise 401, or 503 when Crossmint cannot be reached.
+ * and sets `request.user`; otherwise 401, or 503 when Crossmint cannot be reached. Its seams are protected
+ * methods: `isPublic`, `getRequestResponse` and `setRequestUser`.
  */
 @Injectable()
 export class CrossmintAuthGuard implements CanActivate {
@@ -23,11 +25,12 @@ export class CrossmintAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
     const { request, response } = this.getRequestResponse(context);
-    const session = this.sessions.resolveRequest(request, response);
-    if (session instanceof Promise) return session.then((resolved) => admit(request, resolved));
-    return admit(request, session);
+    const session = this.sessions.resolveRequest(request, response, 'guard');
+    if (session instanceof Promise) return session.then((resolved) => this.setRequestUser(request, resolved));
+    return this.setRequestUser(request, session);
   }
 
+  /** Whether the route is open to all: `@Public()` on the handler or its controller. Override to widen it. */
   protected isPublic(context: ExecutionContext): boolean {
     const controller = context.getClass();
     const handler = context.getHandler();
@@ -42,13 +45,14 @@ export class CrossmintAuthGuard implements CanActivate {
     return isPublic;
   }
 
-  /** Override to support another transport. */
+  /** The request and response behind the context (HTTP and GraphQL). Override to support another transport. */
   protected getRequestResponse(context: ExecutionContext): HttpContext {
     return getHttpContext(context);
   }
-}
 
-function admit(request: HttpContext['request'], session: CrossmintSession): true {
-  request.user = toAuthUser(session);
-  return true;
+  /** Puts the session on the request, as `request.user`. Override to put it elsewhere or in another shape. */
+  protected setRequestUser(request: HttpContext['request'], session: CrossmintSession): true {
+    request.user = toAuthUser(session);
+    return true;
+  }
 }

@@ -1,12 +1,14 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, switchMap, type Observable } from 'rxjs';
-import { toAuthUser, type CrossmintSession } from '../session/crossmint-session.js';
+import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
+import { getHttpContext, type HttpContext } from '../platform/http-context.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
-import { getHttpContext, type HttpContext } from '../utils/http-context.js';
+import { toAuthUser } from '../session/sessions.js';
 
 /**
  * Optional authentication: sets `request.user` when the session is valid, refreshes and rotates the cookies
- * when needed, clears them when the session is definitively invalid, and never rejects the request.
+ * when needed, clears them when the session is definitively invalid, and never rejects the request. Its seams
+ * are protected methods: `getRequestResponse` and `setRequestUser`.
  */
 @Injectable()
 export class CrossmintSessionInterceptor implements NestInterceptor {
@@ -15,15 +17,20 @@ export class CrossmintSessionInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { request, response } = this.getRequestResponse(context);
     const proceed = (session: CrossmintSession | undefined) => {
-      if (session) request.user = toAuthUser(session);
+      if (session) this.setRequestUser(request, session);
       return next.handle();
     };
-    const session = this.sessions.resolveOptionalRequest(request, response);
+    const session = this.sessions.resolveRequest(request, response, 'interceptor');
     return session instanceof Promise ? from(session).pipe(switchMap(proceed)) : proceed(session);
   }
 
-  /** Override to support another transport. */
+  /** The request and response behind the context (HTTP and GraphQL). Override to support another transport. */
   protected getRequestResponse(context: ExecutionContext): HttpContext {
     return getHttpContext(context);
+  }
+
+  /** Puts the session on the request, as `request.user`. Override to put it elsewhere or in another shape. */
+  protected setRequestUser(request: HttpContext['request'], session: CrossmintSession): void {
+    request.user = toAuthUser(session);
   }
 }

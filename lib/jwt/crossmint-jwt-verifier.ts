@@ -1,26 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jwtVerify, type JWTPayload } from 'jose';
-import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_JWT_ALGORITHMS } from '../crossmint-auth.constants.js';
+import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_JWT_ALGORITHMS, MAX_JWT_LENGTH } from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
-import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
+import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
+import type { CrossmintJwtPayload } from '../interfaces/crossmint-session.interface.js';
 import { LruCache } from '../utils/lru-cache.js';
 import { JwksKeyStore } from './jwks-key-store.js';
-
-/** A verified Crossmint JWT payload. */
-export interface CrossmintJwtPayload extends JWTPayload {
-  /** The Crossmint user id. */
-  sub: string;
-  exp: number;
-}
-
-/** Longer tokens are refused before any parsing: Crossmint JWTs are well under 2 KB. */
-export const MAX_JWT_LENGTH = 8 * 1024;
+import { isCanonicalBase64url, mirrorEs256Signature } from './jws-encoding.js';
 
 /** A compact JWS, strictly: Node's base64url decoding skips stray characters, so jose alone would accept them. */
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
-
-/** The order n of P-256: an ES256 signature (r, s) and its mirror (r, n - s) both verify. */
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 interface VerifiedToken {
   token: string;
@@ -49,8 +38,11 @@ export class CrossmintJwtVerifier {
   }
 
   async verify(token: string): Promise<CrossmintJwtPayload> {
-    const cached = this.cached(token);
-    if (cached) return cached;
+    return this.cached(token) ?? this.verifyUncached(token);
+  }
+
+  /** `verify` for a token just missed in `cached`: the whole check, then the cache. */
+  async verifyUncached(token: string): Promise<CrossmintJwtPayload> {
     if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token) || !token.split('.').every(isCanonicalBase64url)) {
       throw invalidToken();
     }
@@ -107,33 +99,6 @@ function cacheKeyOf(token: string): number {
   const start = Math.max(0, token.length - 86);
   for (let i = start; i < start + 8 && i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
   return key & 0x3fffffff;
-}
-
-/**
- * Whether a base64url segment is the one spelling of its bytes: the unused low bits of its last character are
- * zero (4 of them when its length is 2 mod 4, 2 when it is 3 mod 4), and no length is 1 mod 4. Node's decoding
- * ignores those bits: the other spellings of a signature would verify as other tokens.
- */
-function isCanonicalBase64url(segment: string): boolean {
-  const last = segment[segment.length - 1];
-  switch (segment.length % 4) {
-    case 1:
-      return false;
-    case 2:
-      return 'AQgw'.includes(last);
-    case 3:
-      return 'AEIMQUYcgkosw048'.includes(last);
-    default:
-      return true;
-  }
-}
-
-/** The other signature of the same ES256 token: r || s becomes r || (n - s). */
-function mirrorEs256Signature(signature: string): string {
-  const bytes = Buffer.from(signature, 'base64url');
-  const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
-  Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex').copy(bytes, 32);
-  return bytes.toString('base64url');
 }
 
 function invalidToken(): CrossmintAuthenticationError {

@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput, type KeyLike } from 'jose';
-import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
+import { CrossmintApi } from '../api/crossmint-api.js';
+import { CROSSMINT_AUTH_OPTIONS, JWKS_COLD_RETRY_MS } from '../crossmint-auth.constants.js';
 import { CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
-import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
-import { CrossmintApi } from '../http/crossmint-api.js';
-
-const COLD_RETRY_MS = 1_000;
+import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 
 interface KeySet {
   getKey: ReturnType<typeof createLocalJWKSet>;
@@ -55,7 +53,7 @@ export class JwksKeyStore {
       return keySet;
     }
     // No usable keys (cold start, or stale for too long): try again, but do not hammer a JWKS endpoint that is down.
-    if (!this.loading && Date.now() - this.lastAttemptAt < COLD_RETRY_MS) throw new CrossmintServiceUnavailableError();
+    if (!this.loading && Date.now() - this.lastAttemptAt < JWKS_COLD_RETRY_MS) throw new CrossmintServiceUnavailableError();
     return this.load();
   }
 

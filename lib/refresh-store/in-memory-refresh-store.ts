@@ -1,11 +1,13 @@
 import { CrossmintAuthenticationError } from '../crossmint-auth.errors.js';
-import type { CrossmintRefreshResult, CrossmintRefreshStore } from './crossmint-refresh-store.interface.js';
+import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
+import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
+import { CROSSMINT_AUTH_DEFAULTS } from '../crossmint-auth.constants.js';
 import { RecentRefreshes, REFUSED } from './recent-refreshes.js';
 
 export interface InMemoryRefreshStoreOptions {
   /**
    * How long a result is handed to late requests still carrying the consumed secret, and how long a secret
-   * Crossmint refused is refused without asking again, in ms. Default 10 s; 0 disables both.
+   * Crossmint refused (or a logout revoked) is refused without asking again, in ms. Default 10 s; 0 disables both.
    */
   resultTtlMs?: number;
   /** Bound of the cache of results and refusals. Default 10,000. */
@@ -22,26 +24,37 @@ export class InMemoryRefreshStore implements CrossmintRefreshStore {
   private readonly recent: RecentRefreshes;
 
   constructor(options: InMemoryRefreshStoreOptions = {}) {
-    this.recent = new RecentRefreshes(options.resultTtlMs ?? 10_000, options.maxSize ?? 10_000);
+    this.recent = new RecentRefreshes(
+      options.resultTtlMs ?? CROSSMINT_AUTH_DEFAULTS.refreshResultTtlMs,
+      options.maxSize ?? CROSSMINT_AUTH_DEFAULTS.refreshResultCacheSize,
+    );
   }
 
-  run(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
-    const recent = this.recent.get(secret);
+  setSecretHashKey(key: Buffer): void {
+    this.recent.useHashKey(key);
+  }
+
+  run(secret: string, refresh: () => Promise<CrossmintRefreshResult>, id = this.recent.idOf(secret)): Promise<CrossmintRefreshResult> {
+    const recent = this.recent.get(id);
     if (recent === REFUSED) return Promise.reject(new CrossmintAuthenticationError('Session expired or revoked'));
     if (recent) return Promise.resolve(recent);
     return refresh().then(
       (result) => {
-        this.recent.remember(secret, result);
+        this.recent.remember(id, result);
         return result;
       },
       (error: unknown) => {
-        if (error instanceof CrossmintAuthenticationError) this.recent.refuse(secret);
+        if (error instanceof CrossmintAuthenticationError) this.recent.refuse(id);
         throw error;
       },
     );
   }
 
-  revoke(secret: string): Promise<string | undefined> {
-    return Promise.resolve(this.recent.revoke(secret));
+  revoke(secret: string, id = this.recent.idOf(secret)): Promise<string | undefined> {
+    return Promise.resolve(this.recent.revoke(id));
+  }
+
+  isRevoked(secret: string, id = this.recent.idOf(secret)): Promise<boolean> {
+    return Promise.resolve(this.recent.isRefused(id));
   }
 }

@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
-import type { CrossmintRefreshResult, CrossmintRefreshStore } from './crossmint-refresh-store.interface.js';
+import { REDIS_REFRESH_STORE_DEFAULTS as DEFAULTS } from '../crossmint-auth.constants.js';
+import { CrossmintAuthenticationError, CrossmintAuthOptionsError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
+import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
+import type { RedisRefreshStoreClient } from '../interfaces/redis-refresh-store-client.interface.js';
 import { RecentRefreshes, REFUSED } from './recent-refreshes.js';
 import { openRefreshOutcome, sealRefreshOutcome, type RefreshOutcome } from './refresh-outcome-cipher.js';
-import type { RedisRefreshStoreClient } from './redis-refresh-store-client.interface.js';
 import { hashRefreshSecret } from './refresh-secret-hash.js';
 
 export interface RedisRefreshStoreOptions {
@@ -74,21 +76,21 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     options: RedisRefreshStoreOptions = {},
   ) {
     if (typeof redis?.get !== 'function' || typeof redis?.set !== 'function') {
-      throw new Error('RedisRefreshStore: the first argument must be a Redis client (an ioredis instance).');
+      throw new CrossmintAuthOptionsError('RedisRefreshStore: the first argument must be a Redis client (an ioredis instance).', 'redis');
     }
     if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
-      throw new Error('RedisRefreshStore: option `keyPrefix` must be a string.');
+      throw new CrossmintAuthOptionsError('RedisRefreshStore: option `keyPrefix` must be a string.', 'keyPrefix');
     }
-    this.keyPrefix = options.keyPrefix ?? 'crossmint-auth:refresh:';
-    this.resultTtlMs = positive('resultTtlMs', options.resultTtlMs, 10_000);
-    this.unavailableTtlMs = positive('unavailableTtlMs', options.unavailableTtlMs, 1_000);
-    this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, 10_000);
-    this.waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs, 15_000);
-    this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs, 25);
-    this.commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 1_000);
-    const localCacheSize = options.localCacheSize ?? 10_000;
+    this.keyPrefix = options.keyPrefix ?? DEFAULTS.keyPrefix;
+    this.resultTtlMs = positive('resultTtlMs', options.resultTtlMs, DEFAULTS.resultTtlMs);
+    this.unavailableTtlMs = positive('unavailableTtlMs', options.unavailableTtlMs, DEFAULTS.unavailableTtlMs);
+    this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, DEFAULTS.lockTtlMs);
+    this.waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs, DEFAULTS.waitTimeoutMs);
+    this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs, DEFAULTS.pollIntervalMs);
+    this.commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULTS.commandTimeoutMs);
+    const localCacheSize = options.localCacheSize ?? DEFAULTS.localCacheSize;
     if (!Number.isInteger(localCacheSize) || localCacheSize < 0) {
-      throw new Error('RedisRefreshStore: option `localCacheSize` must be a whole number >= 0.');
+      throw new CrossmintAuthOptionsError('RedisRefreshStore: option `localCacheSize` must be a whole number >= 0.', 'localCacheSize');
     }
     // In front of Redis: refusals cost no Redis round, and results seen here outlive a Redis outage.
     this.local = new RecentRefreshes(this.resultTtlMs, localCacheSize);
@@ -97,55 +99,60 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
   /** Called by the module with a key derived from its API key: every instance names a secret alike. */
   setSecretHashKey(key: Buffer): void {
     if (this.hashKey && !this.hashKey.equals(key)) {
-      throw new Error('RedisRefreshStore: one store cannot serve modules with different API keys.');
+      throw new CrossmintAuthOptionsError('RedisRefreshStore: one store cannot serve modules with different API keys.', 'refreshStore');
     }
     this.hashKey = key;
+    this.local.useHashKey(key);
   }
 
-  async run(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
-    const recent = this.local.get(secret);
+  async run(secret: string, refresh: () => Promise<CrossmintRefreshResult>, id = this.keyHash(secret)): Promise<CrossmintRefreshResult> {
+    const recent = this.local.get(id);
     if (recent === REFUSED) throw new CrossmintAuthenticationError('Session expired or revoked');
     try {
       if (recent) {
-        await this.assertNotRevoked([secret, recent.refreshToken.secret]);
+        await this.assertNotRevoked([id, this.keyHash(recent.refreshToken.secret)]);
         return recent;
       }
-      const result = await this.runShared(secret, refresh);
-      this.local.remember(secret, result);
+      const result = await this.runShared(secret, id, refresh);
+      this.local.remember(id, result);
       return result;
     } catch (error) {
-      if (error instanceof CrossmintAuthenticationError) this.local.refuse(secret);
+      if (error instanceof CrossmintAuthenticationError) this.local.refuse(id);
       throw error;
     }
   }
 
   /**
-   * Ends the grace window of `secret` here and in Redis: its result is dropped and the secret refused for
-   * `resultTtlMs`. Every instance checks Redis before it hands out a result, so the logout holds on all of them.
+   * Ends the grace window of `secret` here and in Redis, under a key of its own that no refresh outcome
+   * overwrites: every instance checks it before it hands out a result, and the module once a refresh completes.
    */
-  async revoke(secret: string): Promise<string | undefined> {
-    let next = this.local.revoke(secret);
-    const keyHash = this.keyHash(secret);
-    const key = this.keyPrefix + keyHash;
+  async revoke(secret: string, id = this.keyHash(secret)): Promise<string | undefined> {
+    let next = this.local.revoke(id);
     try {
-      const current = await this.command(() => this.redis.get(key));
-      const outcome = current === null ? undefined : this.outcomeIn(secret, keyHash, current);
+      const current = await this.command(() => this.redis.get(this.keyPrefix + id));
+      const outcome = current === null ? undefined : this.outcomeIn(secret, id, current);
       if (outcome?.ok) next ??= outcome.result.refreshToken.secret;
-      const refusal = sealRefreshOutcome(secret, keyHash, { ok: false, error: 'unauthorized' });
-      await this.command(() => this.redis.set(key, refusal, 'PX', this.resultTtlMs));
+      await this.command(() => this.redis.set(this.revokedKey(id), '1', 'PX', this.resultTtlMs + this.lockTtlMs));
     } catch {
       // Redis is unreachable (logged): other instances hand out what they hold until it expires.
     }
     return next;
   }
 
-  private async runShared(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
-    const keyHash = this.keyHash(secret);
+  async isRevoked(secret: string, id = this.keyHash(secret)): Promise<boolean> {
+    if (this.local.isRefused(id)) return true;
+    return this.command(() => this.redis.get(this.revokedKey(id))).then(
+      (value) => value !== null,
+      () => false,
+    );
+  }
+
+  private async runShared(secret: string, keyHash: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
     const key = this.keyPrefix + keyHash;
     const lock = LOCK_PREFIX + randomBytes(12).toString('base64url');
     let shared: string | typeof ELECTED | typeof TOOK_OVER;
     try {
-      shared = await this.electOrWait(key, lock);
+      shared = await this.electOrWait(key, keyHash, lock);
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
       // Refresh here. If Redis is only slow, a timed-out `SET NX` of ours may still land: sharing the
@@ -154,22 +161,27 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     }
     if (shared === ELECTED || shared === TOOK_OVER) return this.refreshAndShare(secret, keyHash, key, lock, refresh, shared === TOOK_OVER);
     const result = this.open(secret, keyHash, shared);
-    await this.assertNotRevoked([result.refreshToken.secret]);
+    await this.assertNotRevoked([keyHash, this.keyHash(result.refreshToken.secret)]);
     return result;
   }
 
   /**
-   * `ELECTED` (or `TOOK_OVER`, after waiting on another holder) when this request is to refresh, else the
-   * sealed outcome another instance shared.
+   * `ELECTED` when this request is to refresh, `TOOK_OVER` when it is to refresh a secret another holder may have
+   * consumed (it waited on one, or an earlier attempt's marker outlived the lock: an evicted key, a failover),
+   * else the sealed outcome another instance shared.
    */
-  private async electOrWait(key: string, lock: string): Promise<string | typeof ELECTED | typeof TOOK_OVER> {
+  private async electOrWait(key: string, keyHash: string, lock: string): Promise<string | typeof ELECTED | typeof TOOK_OVER> {
     const deadline = Date.now() + this.waitTimeoutMs;
     let value: string | null = null;
     let contended = false;
     try {
       for (;;) {
         if (value === null) {
-          if ((await this.command(() => this.redis.set(key, lock, 'PX', this.lockTtlMs, 'NX'))) === 'OK') return contended ? TOOK_OVER : ELECTED;
+          if ((await this.command(() => this.redis.set(key, lock, 'PX', this.lockTtlMs, 'NX'))) === 'OK') {
+            if (contended) return TOOK_OVER;
+            const first = await this.command(() => this.redis.set(this.attemptKey(keyHash), '1', 'PX', this.lockTtlMs, 'NX'));
+            return first === 'OK' ? ELECTED : TOOK_OVER;
+          }
           contended = true;
         }
         value = await this.command(() => this.redis.get(key));
@@ -228,24 +240,24 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     }
   }
 
-  /**
-   * A grace result must not outlive a logout on another instance: refuses when Redis holds a refusal for any
-   * of `secrets` (the consumed secret, or the refresh secret its result hands out). With Redis unreachable,
-   * what this instance knows is all there is.
-   */
-  private async assertNotRevoked(secrets: string[]): Promise<void> {
-    const keyHashes = secrets.map((secret) => this.keyHash(secret));
+  /** A result must not outlive a logout on another instance: refuses when any of these ids was revoked. */
+  private async assertNotRevoked(ids: string[]): Promise<void> {
     let values: Array<string | null>;
     try {
-      values = await Promise.all(keyHashes.map((keyHash) => this.command(() => this.redis.get(this.keyPrefix + keyHash))));
+      values = await Promise.all(ids.map((id) => this.command(() => this.redis.get(this.revokedKey(id)))));
     } catch {
-      return;
+      return; // Redis is unreachable: what this instance knows is all there is.
     }
-    const refused = values.some((value, i) => {
-      const outcome = value === null ? undefined : this.outcomeIn(secrets[i], keyHashes[i], value);
-      return outcome?.ok === false && outcome.error === 'unauthorized';
-    });
-    if (refused) throw new CrossmintAuthenticationError('Session expired or revoked');
+    if (values.some((value) => value !== null)) throw new CrossmintAuthenticationError('Session expired or revoked');
+  }
+
+  private revokedKey(id: string): string {
+    return `${this.keyPrefix}revoked:${id}`;
+  }
+
+  /** Marks that a refresh of this secret was attempted: outlives an evicted lock, for as long as a lock would have lived. */
+  private attemptKey(id: string): string {
+    return `${this.keyPrefix}attempt:${id}`;
   }
 
   /** The outcome sealed in `value`; undefined for a lock, or a value that does not open. */
@@ -307,7 +319,7 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
 function positive(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new Error(`RedisRefreshStore: option \`${option}\` must be a finite number > 0.`);
+    throw new CrossmintAuthOptionsError(`RedisRefreshStore: option \`${option}\` must be a finite number > 0.`, option);
   }
   return value;
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { MAX_RETRY_AFTER_SEC } from '../http/retry-after.js';
-import type { CrossmintRefreshResult } from './crossmint-refresh-store.interface.js';
+import { MAX_RETRY_AFTER_SEC } from '../crossmint-auth.constants.js';
+import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
 
 /** What an elected refresher shares with the others: its result, or how it failed (and Crossmint's `Retry-After`). */
 export type RefreshOutcome =

@@ -10,12 +10,14 @@ import {
 } from '@nestjs/common';
 import { ExternalContextCreator, HttpAdapterHost } from '@nestjs/core';
 import { CrossmintAuthCookies } from '../cookies/crossmint-auth-cookies.js';
-import { requestHeader, type RequestLike, type ResponseLike } from '../cookies/http-message.js';
-import { CROSSMINT_AUTH_OPTIONS, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
+import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError } from '../crossmint-auth.errors.js';
-import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
 import { CrossmintAuthService } from '../crossmint-auth.service.js';
 import { Public } from '../decorators/public.decorator.js';
+import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
+import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
+import { requestHeader } from '../platform/http-message.js';
+import { isRefreshSecret } from '../session/credentials.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { isSameOriginRequest } from './same-origin.js';
 
@@ -59,13 +61,14 @@ export class CrossmintAuthRoutes implements OnModuleInit {
   @Public()
   async refresh(request: RouteRequest, response: ResponseLike): Promise<void> {
     const fromBody = readBodySecret(request);
-    const fromCookie = this.cookies.readRefreshToken(request);
+    const cookie = this.cookies.readCookieCredentials(request);
+    const credentials = fromBody ? { refreshSecret: fromBody, source: 'cookie' as const } : { ...cookie, jwt: undefined };
     let session;
     try {
-      session = await this.sessions.resolveCredentials({ refreshToken: fromBody ?? fromCookie, source: 'cookie' }, response);
+      session = await this.sessions.resolveCredentials(credentials, { request, response }, 'caller');
     } catch (error) {
       // The cookies were just cleared, so the browser is logged out: the cookie's own token must not stay live.
-      if (error instanceof CrossmintAuthenticationError && fromBody && fromCookie && fromCookie !== fromBody) {
+      if (error instanceof CrossmintAuthenticationError && fromBody && cookie.refreshSecret && cookie.refreshSecret !== fromBody) {
         await this.auth.logout(request);
       }
       throw error;
@@ -123,5 +126,5 @@ function readBodySecret(request: RouteRequest): string | undefined {
   const contentType = requestHeader(request, 'content-type');
   if (contentType?.split(';')[0].trim().toLowerCase() !== 'application/json') return undefined;
   const refresh = (request.body as { refresh?: unknown } | undefined)?.refresh;
-  return typeof refresh === 'string' && refresh !== '' && refresh.length <= MAX_REFRESH_SECRET_LENGTH ? refresh : undefined;
+  return isRefreshSecret(refresh) ? refresh : undefined;
 }

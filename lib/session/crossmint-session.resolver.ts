@@ -1,16 +1,33 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CrossmintAuthCookies, type CrossmintCredentials } from '../cookies/crossmint-auth-cookies.js';
-import { setResponseHeader, type RequestLike, type ResponseLike } from '../cookies/http-message.js';
+import { CrossmintAuthCookies } from '../cookies/crossmint-auth-cookies.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
-import { CrossmintApi } from '../http/crossmint-api.js';
-import { CrossmintJwtVerifier, type CrossmintJwtPayload } from '../jwt/crossmint-jwt-verifier.js';
-import type { CrossmintRefreshResult } from '../refresh-store/crossmint-refresh-store.interface.js';
-import type { CrossmintSession, RefreshedCrossmintSession } from './crossmint-session.js';
-import { RefreshCoordinator } from './refresh-coordinator.js';
+import type { CrossmintSession, RefreshedCrossmintSession } from '../interfaces/crossmint-session.interface.js';
+import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
+import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
+import { setResponseHeader } from '../platform/http-message.js';
+import type { CrossmintCredentials } from './credentials.js';
+import { CrossmintSessionRefresher } from './crossmint-session.refresher.js';
+import { verifiedSession } from './sessions.js';
 
 /**
- * The one place where the session rules are decided; the guard, the interceptor and `getSession` are doors into it.
- * A request's session: extract credentials, verify the JWT, refresh when it is not valid, write the cookies.
+ * Who asks for a session, which decides what a failure and a missing response mean:
+ * - `guard`: a session or an error; no refresh without a response to write the rotated cookies on;
+ * - `interceptor`: a session or nothing, never an error; no refresh without a response either;
+ * - `caller` (`getSession`, the refresh route): a session or an error; refreshes even without a response, and the
+ *   caller stores the new material.
+ */
+export type SessionDoor = 'guard' | 'interceptor' | 'caller';
+
+/** The request and response a session is resolved for; either may be missing (explicit tokens, a GraphQL context). */
+export interface HttpPair {
+  request?: RequestLike;
+  response?: ResponseLike;
+}
+
+/**
+ * The one place where the session rules are decided; the guard, the interceptor, `getSession` and the routes are
+ * doors into it. A request's session, top to bottom: read the credentials, take a JWT verified before, else verify
+ * it, else refresh, then write the cookies (or clear them, or set `Retry-After`).
  */
 @Injectable()
 export class CrossmintSessionResolver {
@@ -20,75 +37,75 @@ export class CrossmintSessionResolver {
   constructor(
     private readonly cookies: CrossmintAuthCookies,
     private readonly verifier: CrossmintJwtVerifier,
-    private readonly api: CrossmintApi,
-    private readonly coordinator: RefreshCoordinator,
+    private readonly refresher: CrossmintSessionRefresher,
   ) {}
 
   /**
-   * The session of an HTTP request, for the guard. With a response, rotated cookies are written on it, cookies
-   * are cleared when the session is definitively invalid, and `Retry-After` is set when Crossmint is unavailable.
-   * Without one there is no refresh (see `resolve`). A session whose JWT was verified before comes back as is,
-   * not in a promise.
+   * The session of a request (its cookies, or its Bearer token). A session whose JWT was verified before comes
+   * back as is, not in a promise: that keeps the guard and the interceptor synchronous for a signed-in user.
    */
-  resolveRequest(request: RequestLike, response?: ResponseLike): CrossmintSession | Promise<CrossmintSession> {
+  resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: 'interceptor'): CrossmintSession | undefined | Promise<CrossmintSession | undefined>;
+  resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: 'guard' | 'caller'): CrossmintSession | Promise<CrossmintSession>;
+  resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: SessionDoor) {
     const credentials = this.cookies.readCredentials(request);
-    return this.fromCache(credentials) ?? this.settle(credentials, response, response !== undefined);
+    if (door === 'interceptor' && !credentials.jwt && !credentials.refreshSecret) return undefined;
+    return this.resolveFor(credentials, { request, response }, door);
   }
 
-  /** The session for credentials; refreshes also without a response, and the caller then stores the new material. */
-  resolveCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession> {
-    return this.settle(credentials, response, true);
+  resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: 'interceptor'): CrossmintSession | Promise<CrossmintSession | undefined>;
+  resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: 'guard' | 'caller'): CrossmintSession | Promise<CrossmintSession>;
+  resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor) {
+    return this.resolveFor(credentials, http, door);
   }
 
-  /** Like `resolveRequest`, for optional authentication: `undefined` instead of an error, no `Retry-After`. */
-  resolveOptionalRequest(request: RequestLike, response?: ResponseLike): CrossmintSession | undefined | Promise<CrossmintSession | undefined> {
-    const credentials = this.cookies.readCredentials(request);
-    if (!credentials.jwt && !credentials.refreshToken) return undefined;
-    return this.fromCache(credentials) ?? this.resolveOptionalCredentials(credentials, response);
+  private resolveFor(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor): CrossmintSession | Promise<CrossmintSession | undefined> {
+    const claims = credentials.jwt ? this.verifier.cached(credentials.jwt) : undefined;
+    if (claims) return verifiedSession(credentials.jwt!, claims, credentials.refreshSecret);
+    return this.settle(credentials, http, door);
   }
 
-  private async settle(credentials: CrossmintCredentials, response: ResponseLike | undefined, refreshable: boolean): Promise<CrossmintSession> {
+  private async settle(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor): Promise<CrossmintSession | undefined> {
     try {
-      return this.storeRefreshed(await this.resolve(credentials, refreshable), response);
+      const session = await this.resolve(credentials, door === 'caller' || http.response !== undefined);
+      if (session.refreshed && http.response) this.cookies.write(http.response, session as RefreshedCrossmintSession, http.request);
+      return session;
     } catch (error) {
-      if (response) this.applyFailure(error, credentials, response);
+      if (http.response) this.applyFailure(error, credentials, http, door);
+      if (door === 'interceptor' && isSessionError(error)) return undefined;
       throw error;
     }
   }
 
-  private async resolveOptionalCredentials(credentials: CrossmintCredentials, response?: ResponseLike): Promise<CrossmintSession | undefined> {
-    try {
-      return this.storeRefreshed(await this.resolve(credentials, response !== undefined), response);
-    } catch (error) {
-      if (error instanceof CrossmintServiceUnavailableError) return undefined;
-      if (!(error instanceof CrossmintAuthenticationError)) throw error;
-      if (response) this.applyFailure(error, credentials, response);
-      return undefined;
-    }
-  }
-
   /**
-   * The session for credentials. Throws `CrossmintAuthenticationError` or `CrossmintServiceUnavailableError`.
-   * Not `refreshable` when nobody can store rotated material (a guard with no response): refreshing would spend
-   * the one-time refresh token for nothing and log the user out, so that is a 401 instead.
+   * The session for credentials whose JWT is not in the cache. Throws `CrossmintAuthenticationError` or
+   * `CrossmintServiceUnavailableError`. Not `refreshable` when nobody could store rotated material: refreshing
+   * would spend the one-time refresh token for nothing and log the user out, so that is a 401 instead.
    */
-  private async resolve({ jwt, refreshToken, source }: CrossmintCredentials, refreshable: boolean): Promise<CrossmintSession> {
+  private async resolve({ jwt, refreshSecret, source }: CrossmintCredentials, refreshable: boolean): Promise<CrossmintSession> {
     if (jwt) {
       try {
-        return verifiedSession(jwt, await this.verifier.verify(jwt), refreshToken);
+        return verifiedSession(jwt, await this.verifier.verifyUncached(jwt), refreshSecret);
       } catch (error) {
         if (!(error instanceof CrossmintAuthenticationError)) throw error;
       }
     }
+    const failure = new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
     // A Bearer token stands alone: an invalid one is not rescued by whatever cookies came along.
-    if (!refreshToken || source === 'bearer') {
-      throw new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
-    }
+    if (!refreshSecret || source === 'bearer') throw failure;
     if (!refreshable) {
       this.warnNoResponse();
-      throw new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
+      throw failure;
     }
-    return this.refresh(refreshToken);
+    return this.refresher.refresh(refreshSecret);
+  }
+
+  /** A definitive failure clears the cookies it came from; an outage sets `Retry-After` (not for the interceptor). */
+  private applyFailure(error: unknown, credentials: CrossmintCredentials, { request, response }: HttpPair, door: SessionDoor): void {
+    if (error instanceof CrossmintAuthenticationError) {
+      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshSecret)) this.cookies.clear(response!, credentials, request);
+    } else if (error instanceof CrossmintServiceUnavailableError && door !== 'interceptor') {
+      setResponseHeader(response!, 'Retry-After', String(error.retryAfterSec));
+    }
   }
 
   private warnNoResponse(): void {
@@ -100,71 +117,8 @@ export class CrossmintSessionResolver {
         'e.g. `context: ({ req, res }) => ({ req, res })`.',
     );
   }
-
-  /**
-   * The session when its JWT was verified before: answered without an await, which keeps the guard and the
-   * interceptor synchronous for the requests of a signed-in user.
-   */
-  private fromCache({ jwt, refreshToken }: CrossmintCredentials): CrossmintSession | undefined {
-    const claims = jwt && this.verifier.cached(jwt);
-    return claims ? verifiedSession(jwt, claims, refreshToken) : undefined;
-  }
-
-  /** One upstream refresh per refresh secret, however many requests (or instances) carry it; the new JWT is verified before use. */
-  refresh(secret: string): Promise<RefreshedCrossmintSession> {
-    return this.coordinator.run(
-      secret,
-      async () => {
-        const answer = await this.api.refresh(secret);
-        return { jwt: answer.jwt, refreshToken: answer.refresh, user: answer.user };
-      },
-      (result) => this.toRefreshedSession(result),
-    );
-  }
-
-  /**
-   * Revokes a refresh secret at Crossmint (logout), ends its grace window, and revokes the secret its grace
-   * result held, if any: no refresh token a logged-out browser held stays live. Throws
-   * `CrossmintServiceUnavailableError` when Crossmint could not be told.
-   */
-  async revoke(secret: string): Promise<void> {
-    const next = await this.coordinator.endGrace(secret);
-    await Promise.all([secret, next].filter((s): s is string => !!s).map((s) => this.api.logout(s)));
-  }
-
-  /** Every instance verifies refreshed material itself, also when another instance shared it. */
-  private async toRefreshedSession({ jwt, refreshToken, user }: CrossmintRefreshResult): Promise<RefreshedCrossmintSession> {
-    let claims;
-    try {
-      claims = await this.verifier.verify(jwt);
-    } catch (error) {
-      if (error instanceof CrossmintAuthenticationError) {
-        this.logger.warn('Crossmint refresh answered a JWT that does not verify');
-        throw new CrossmintServiceUnavailableError();
-      }
-      throw error;
-    }
-    if (claims.sub !== user.id) {
-      this.logger.warn('Crossmint refresh answered a JWT for another user than its user field');
-      throw new CrossmintServiceUnavailableError();
-    }
-    return { jwt, refreshToken, userId: claims.sub, claims, user, refreshed: true };
-  }
-
-  private storeRefreshed(session: CrossmintSession, response?: ResponseLike): CrossmintSession {
-    if (session.refreshed && response) this.cookies.write(response, session as RefreshedCrossmintSession);
-    return session;
-  }
-
-  private applyFailure(error: unknown, credentials: CrossmintCredentials, response: ResponseLike): void {
-    if (error instanceof CrossmintAuthenticationError) {
-      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshToken)) this.cookies.clear(response, credentials);
-    } else if (error instanceof CrossmintServiceUnavailableError) {
-      setResponseHeader(response, 'Retry-After', String(error.retryAfterSec));
-    }
-  }
 }
 
-function verifiedSession(jwt: string, claims: CrossmintJwtPayload, refreshToken: string | undefined): CrossmintSession {
-  return { jwt, claims, userId: claims.sub, refreshToken: refreshToken ? { secret: refreshToken } : undefined, refreshed: false };
+function isSessionError(error: unknown): boolean {
+  return error instanceof CrossmintAuthenticationError || error instanceof CrossmintServiceUnavailableError;
 }

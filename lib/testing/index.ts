@@ -6,4 +6,4 @@ export type {
   EmulatorRoute,
   EmulatorSession,
   EmulatorUser,
-} from './crossmint-auth-emulator.js';
+} from './emulator.types.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CROSSMINT_AUTH_DEFAULTS } from '../../lib/index.js';
-import { resolveCrossmintAuthOptions, type CrossmintAuthModuleOptions } from '../../lib/crossmint-auth.options.js';
+import { resolveCrossmintAuthOptions } from '../../lib/options/resolve-crossmint-auth-options.js';
+import type { CrossmintAuthModuleOptions } from '../../lib/index.js';
 import { encodeBase58 } from '../../lib/utils/base58.js';
 
 const apiKey = (env = 'production', project = 'proj-1') => `sk_${env}_${encodeBase58(new TextEncoder().encode(`${project}.x:sig`))}`;

@@ -9,7 +9,7 @@ import {
   type CrossmintRefreshResult,
   type RedisRefreshStoreClient,
 } from '../../lib/index.js';
-import { resolveCrossmintAuthOptions } from '../../lib/crossmint-auth.options.js';
+import { resolveCrossmintAuthOptions } from '../../lib/options/resolve-crossmint-auth-options.js';
 import { openRefreshOutcome, sealRefreshOutcome, type RefreshOutcome } from '../../lib/refresh-store/refresh-outcome-cipher.js';
 import { deriveRefreshSecretHashKey, hashRefreshSecret } from '../../lib/refresh-store/refresh-secret-hash.js';
 import { encodeBase58 } from '../../lib/utils/base58.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { MAX_RETRY_AFTER_SEC, parseRetryAfter } from '../../lib/http/retry-after.js';
+import { parseRetryAfter } from '../../lib/api/retry-after.js';
+import { MAX_RETRY_AFTER_SEC } from '../../lib/crossmint-auth.constants.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-26T12:00:00Z');

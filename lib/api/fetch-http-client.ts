@@ -1,7 +1,5 @@
-import type { CrossmintHttpClient, CrossmintHttpRequest, CrossmintHttpResponse } from './crossmint-http-client.interface.js';
-
-/** Bodies above this are refused rather than buffered: no Crossmint answer comes close. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
+import { MAX_RESPONSE_BYTES } from '../crossmint-auth.constants.js';
+import type { CrossmintHttpClient, CrossmintHttpRequest, CrossmintHttpResponse } from '../interfaces/crossmint-http-client.interface.js';
 
 /** The default client: the platform's `fetch`, aborted after `timeoutMs`, body size capped. */
 export class FetchCrossmintHttpClient implements CrossmintHttpClient {

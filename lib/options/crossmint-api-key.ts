@@ -1,4 +1,5 @@
-import { decodeBase58 } from './utils/base58.js';
+import { CrossmintAuthOptionsError } from '../crossmint-auth.errors.js';
+import { decodeBase58 } from '../utils/base58.js';
 
 export type CrossmintEnvironment = 'production' | 'staging' | 'development';
 
@@ -18,20 +19,24 @@ const ENVIRONMENTS: readonly string[] = ['production', 'staging', 'development']
 export function parseCrossmintApiKey(apiKey: string): CrossmintApiKeyInfo {
   const [type, environment, payload, ...rest] = apiKey.split('_');
   if (type === 'ck') {
-    throw new Error('`apiKey` is a client key (ck_…); the server needs a server key (sk_…) from the Crossmint console.');
+    throw keyError('`apiKey` is a client key (ck_…); the server needs a server key (sk_…) from the Crossmint console.');
   }
   if (type !== 'sk' || environment === undefined || payload === undefined || rest.length > 0 || payload === '') {
-    throw new Error('`apiKey` is not a Crossmint server key; expected the form sk_<environment>_<key> from the Crossmint console.');
+    throw keyError('`apiKey` is not a Crossmint server key; expected the form sk_<environment>_<key> from the Crossmint console.');
   }
   if (environment === 'live' || environment === 'test') {
-    throw new Error(
+    throw keyError(
       '`apiKey` uses the retired sk_live/sk_test format; create a new server key (sk_production_… or sk_staging_…) in the Crossmint console.',
     );
   }
   if (!ENVIRONMENTS.includes(environment)) {
-    throw new Error(`\`apiKey\` names an unknown environment; expected one of ${ENVIRONMENTS.join(', ')}.`);
+    throw keyError(`\`apiKey\` names an unknown environment; expected one of ${ENVIRONMENTS.join(', ')}.`);
   }
   return { environment: environment as CrossmintEnvironment, projectId: readProjectId(payload) };
+}
+
+function keyError(message: string): CrossmintAuthOptionsError {
+  return new CrossmintAuthOptionsError(`CrossmintAuthModule: ${message}`, 'apiKey');
 }
 
 function readProjectId(payload: string): string | undefined {

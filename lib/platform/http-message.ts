@@ -1,19 +1,8 @@
 import { serialize, type SerializeOptions } from 'cookie';
+import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
 
-/**
- * The few things the module needs from a request or response, whether it is Express's, Fastify's or a
- * bare Node message. Fastify's reply keeps its own header list, so it is written through its API.
- */
-export interface RequestLike {
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly protocol?: string;
-  readonly socket?: object | null;
-}
-
-/** Express's `Response`, Fastify's `FastifyReply` or a Node `ServerResponse`. */
-export interface ResponseLike {
-  getHeader(name: string): unknown;
-}
+// Reading requests and writing responses the same way on Express, Fastify and bare Node. Fastify's reply
+// keeps its own header list, so it is written through its API.
 
 interface FastifyReplyLike extends ResponseLike {
   raw: { headersSent?: boolean };
@@ -48,14 +37,16 @@ export function requestHeader(request: RequestLike, name: string): string | unde
 /** A header from a request's `headers`, for callers that read several: on Express, each `request.headers` costs. */
 export function headerValue(headers: RequestLike['headers'] | undefined, name: string): string | undefined {
   const value = headers?.[name];
-  return Array.isArray(value) ? value.join('; ') : value;
+  if (typeof value === 'string') return value;
+  // Anything else than a string or Node's array of strings is no header (an object passed as a request, say).
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value.join('; ') : undefined;
 }
 
 export function requestOf(response: ResponseLike): RequestLike | undefined {
   return isFastifyReply(response) ? response.request : (response as NodeResponseLike).req;
 }
 
-function headersSent(response: ResponseLike): boolean {
+export function headersSent(response: ResponseLike): boolean {
   return Boolean(isFastifyReply(response) ? response.raw.headersSent : (response as NodeResponseLike).headersSent);
 }
 

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { RequestLike, ResponseLike } from '../cookies/http-message.js';
+import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
 
 export interface HttpContext {
   request: RequestLike & { user?: unknown };

@@ -1,5 +1,4 @@
-/** Longer waits are capped: past a few minutes, a client is better off trying again than giving up. */
-export const MAX_RETRY_AFTER_SEC = 300;
+import { MAX_RETRY_AFTER_SEC } from '../crossmint-auth.constants.js';
 
 /**
  * A `Retry-After` header (a delay in seconds, or an HTTP date) as whole seconds from `now`, between 1 and

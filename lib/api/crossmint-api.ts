@@ -1,37 +1,24 @@
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { JSONWebKeySet } from 'jose';
-import { CROSSMINT_API_PATHS, CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
+import {
+  API_KEY_CHECK_INTERVAL_MS,
+  CROSSMINT_API_PATHS,
+  CROSSMINT_AUTH_OPTIONS,
+  CROSSMINT_HTTP_CLIENT,
+  MAX_USER_ID_LENGTH,
+} from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
-import type { ResolvedCrossmintAuthOptions } from '../crossmint-auth.options.js';
-import type { CrossmintHttpClient } from './crossmint-http-client.interface.js';
+import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
+import type { CrossmintHttpClient } from '../interfaces/crossmint-http-client.interface.js';
+import type { CrossmintRefreshResult, CrossmintUser } from '../interfaces/crossmint-session.interface.js';
+import { isRefreshSecret } from '../session/credentials.js';
 import { parseRetryAfter } from './retry-after.js';
-
-export interface CrossmintUser {
-  id: string;
-  email?: string;
-  phoneNumber?: string;
-  [field: string]: unknown;
-}
-
-export interface CrossmintRefreshToken {
-  secret: string;
-  /** ISO date. */
-  expiresAt: string;
-}
-
-/** What Crossmint's refresh endpoint answers. */
-export interface CrossmintRefreshResponse {
-  jwt: string;
-  refresh: CrossmintRefreshToken;
-  user: CrossmintUser;
-}
 
 type CallName = 'jwks' | 'refresh' | 'logout' | 'user';
 
+/** What Crossmint said of the API key when it was last asked: `'unknown'` before a refusal made it worth asking. */
 export type CrossmintApiKeyStatus = 'unknown' | 'accepted' | 'refused';
 
-/** How long one check of the API key stands: the bound on checks, and on an error log, while it is refused. */
-const API_KEY_CHECK_INTERVAL_MS = 10_000;
 /** A user id no project has: a lookup answers 404 with a good key, 401 with a refused one. */
 const API_KEY_CHECK_USER_ID = 'nestjs-crossmint-auth-api-key-check';
 
@@ -46,7 +33,8 @@ interface Answer {
 @Injectable()
 export class CrossmintApi {
   private readonly logger = new Logger('CrossmintAuth');
-  private apiKeyCheck?: { status: CrossmintApiKeyStatus; checkedAt: number; done: Promise<CrossmintApiKeyStatus> };
+  private apiKeyCheck?: { until: number; done: Promise<CrossmintApiKeyStatus> };
+  private lastApiKeyStatus: CrossmintApiKeyStatus = 'unknown';
 
   constructor(
     @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
@@ -61,15 +49,17 @@ export class CrossmintApi {
     return { keys };
   }
 
-  async refresh(secret: string): Promise<CrossmintRefreshResponse> {
+  /** The new material for a refresh secret; Crossmint's `refresh` field is the module's `refreshToken` from here on. */
+  async refresh(secret: string): Promise<CrossmintRefreshResult> {
     const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
     if (isClientError(status)) {
-      if (status === 401 && (await this.isApiKeyRefused())) throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000);
+      // A refused API key, or one Crossmint could not be asked about, must not pass for a dead refresh token.
+      if (status === 401 && (await this.checkApiKey()) !== 'accepted') throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000);
       throw new CrossmintAuthenticationError('Session expired or revoked');
     }
     if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, retryAfterSec);
-    if (!isRefreshResponse(json)) throw this.unavailable('refresh', 'malformed answer');
-    return json;
+    if (!isRefreshAnswer(json)) throw this.unavailable('refresh', 'malformed answer');
+    return { jwt: json.jwt, refreshToken: { secret: json.refresh.secret, expiresAt: json.refresh.expiresAt }, user: json.user };
   }
 
   async logout(secret: string): Promise<void> {
@@ -80,7 +70,7 @@ export class CrossmintApi {
 
   async getUser(userId: string): Promise<CrossmintUser> {
     // '.' and '..' are dot segments even when percent-encoded: URL parsing would drop them from the path.
-    if (typeof userId !== 'string' || userId === '' || userId === '.' || userId.length > 256 || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
+    if (typeof userId !== 'string' || userId === '' || userId === '.' || userId.length > MAX_USER_ID_LENGTH || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
       throw new BadRequestException('Invalid user id');
     }
     const { status, json, retryAfterSec } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
@@ -90,41 +80,43 @@ export class CrossmintApi {
     return json as CrossmintUser;
   }
 
-  /** What Crossmint said of the API key when it was last checked; `'unknown'` before any refusal made it worth checking. */
+  /** What Crossmint said of the API key when it was last asked; `'unknown'` before a refusal made it worth asking. */
   get apiKeyStatus(): CrossmintApiKeyStatus {
-    return this.apiKeyCheck?.status ?? 'unknown';
+    return this.lastApiKeyStatus;
   }
 
   /**
    * Crossmint answers 401 both to a dead refresh token and to a refused API key (revoked, wrong). Taking the
    * second for the first would sign out every user whose JWT expires, so a refused refresh is followed by a user
-   * lookup with the same key: 401 there too means the key is refused. At most one lookup per
-   * API_KEY_CHECK_INTERVAL_MS, however many refusals.
+   * lookup with the same key: 401 there too means the key is refused; another 4xx (404 for this id) that it is
+   * accepted; an outage, that it cannot be told. An answer stands for API_KEY_CHECK_INTERVAL_MS (an outage's for
+   * a tenth of it), however many refusals come meanwhile.
    */
-  private async isApiKeyRefused(): Promise<boolean> {
-    const check = this.apiKeyCheck;
-    if (check && Date.now() - check.checkedAt < API_KEY_CHECK_INTERVAL_MS) return (await check.done) === 'refused';
-    const done = this.checkApiKey();
-    this.apiKeyCheck = { status: check?.status ?? 'unknown', checkedAt: Date.now(), done };
-    return (await done) === 'refused';
+  private checkApiKey(): Promise<CrossmintApiKeyStatus> {
+    if (this.apiKeyCheck && Date.now() < this.apiKeyCheck.until) return this.apiKeyCheck.done;
+    const done = this.askApiKeyStatus();
+    const check = { until: Number.POSITIVE_INFINITY, done };
+    this.apiKeyCheck = check;
+    void done.then((status) => (check.until = Date.now() + API_KEY_CHECK_INTERVAL_MS / (status === 'unknown' ? 10 : 1)));
+    return done;
   }
 
-  private async checkApiKey(): Promise<CrossmintApiKeyStatus> {
+  private async askApiKeyStatus(): Promise<CrossmintApiKeyStatus> {
     let status: number;
     try {
       ({ status } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(API_KEY_CHECK_USER_ID)));
     } catch {
       return 'unknown';
     }
-    const keyStatus = status === 401 ? 'refused' : 'accepted';
-    this.apiKeyCheck!.status = keyStatus;
-    if (keyStatus === 'refused') {
+    if (status !== 401 && !isClientError(status) && status !== 200) return 'unknown';
+    this.lastApiKeyStatus = status === 401 ? 'refused' : 'accepted';
+    if (status === 401) {
       this.logger.error(
         'Crossmint refused the API key (401): check CROSSMINT_API_KEY (revoked, or of another project or environment). ' +
           'Refreshes answer 503 and keep the cookies until Crossmint accepts it again',
       );
     }
-    return keyStatus;
+    return this.lastApiKeyStatus;
   }
 
   private async call(name: CallName, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {
@@ -153,9 +145,6 @@ export class CrossmintApi {
   }
 }
 
-/** RFC 6265 cookie-octets: a secret the cookies can carry and read back unchanged. */
-const REFRESH_SECRET = new RegExp(`^[\\x21\\x23-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]{1,${MAX_REFRESH_SECRET_LENGTH}}$`);
-
 function isClientError(status: number): boolean {
   // 408 and 429 are the server's trouble, not the token's.
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -173,13 +162,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isRefreshResponse(value: unknown): value is CrossmintRefreshResponse {
+/** Crossmint's refresh answer, on the wire: `{ jwt, refresh: { secret, expiresAt }, user }`. */
+interface RefreshAnswer {
+  jwt: string;
+  refresh: { secret: string; expiresAt: string };
+  user: CrossmintUser;
+}
+
+function isRefreshAnswer(value: unknown): value is RefreshAnswer {
   if (!isObject(value) || typeof value.jwt !== 'string' || value.jwt === '') return false;
   const { refresh, user } = value;
   return (
     isObject(refresh) &&
-    typeof refresh.secret === 'string' &&
-    REFRESH_SECRET.test(refresh.secret) &&
+    isRefreshSecret(refresh.secret) &&
     typeof refresh.expiresAt === 'string' &&
     !Number.isNaN(Date.parse(refresh.expiresAt)) &&
     isObject(user) &&

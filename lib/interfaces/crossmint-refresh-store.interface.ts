@@ -1,14 +1,4 @@
-import type { CrossmintRefreshToken, CrossmintUser } from '../http/crossmint-api.js';
-
-/**
- * What one refresh produced: only the material a session is rebuilt from. Whoever receives it verifies
- * the JWT again with its own verifier, so a result from a shared store is never trusted as a session.
- */
-export interface CrossmintRefreshResult {
-  jwt: string;
-  refreshToken: CrossmintRefreshToken;
-  user: CrossmintUser;
-}
+import type { CrossmintRefreshResult } from './crossmint-session.interface.js';
 
 /**
  * Where refreshes are coordinated. Refresh secrets are good for one refresh, so every request carrying
@@ -23,9 +13,10 @@ export interface CrossmintRefreshStore {
    * Calls `refresh` for this secret, or hands back what a call for the same secret produced (here or,
    * with a shared store, on another instance). Rejects with `refresh`'s error, or with
    * `CrossmintAuthenticationError` / `CrossmintServiceUnavailableError` when another instance's refresh
-   * for this secret failed that way.
+   * for this secret failed that way. `id` is the module's name for the secret (an HMAC under the key given to
+   * `setSecretHashKey`): a store that names entries that way need not hash the secret again.
    */
-  run(secret: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult>;
+  run(secret: string, refresh: () => Promise<CrossmintRefreshResult>, id?: string): Promise<CrossmintRefreshResult>;
 
   /**
    * Ends the grace window of `secret` (the module calls it at logout): from now on, and for as long as a
@@ -35,7 +26,14 @@ export interface CrossmintRefreshStore {
    *
    * Optional: without it, logout revokes at Crossmint only and the grace window runs its course.
    */
-  revoke?(secret: string): Promise<string | undefined>;
+  revoke?(secret: string, id?: string): Promise<string | undefined>;
+
+  /**
+   * Whether `secret` was revoked (by `revoke`, here or on another instance) within the grace window. The module
+   * asks once a refresh of `secret` completes: a logout that landed meanwhile wins, and the new refresh token is
+   * revoked in turn. Optional: without it, that race is lost to the refresh.
+   */
+  isRevoked?(secret: string, id?: string): Promise<boolean>;
 
   /**
    * Called once by the module, before any `run`, with a key derived from its API key: the same on every

@@ -1,0 +1,103 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CrossmintApi } from '../api/crossmint-api.js';
+import { CROSSMINT_AUTH_OPTIONS } from '../crossmint-auth.constants.js';
+import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
+import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
+import type { CrossmintRefreshResult, RefreshedCrossmintSession } from '../interfaces/crossmint-session.interface.js';
+import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
+import { InMemoryRefreshStore } from '../refresh-store/in-memory-refresh-store.js';
+import { deriveRefreshSecretHashKey, hashRefreshSecret } from '../refresh-store/refresh-secret-hash.js';
+import { isRefreshSecret } from './credentials.js';
+import { refreshedSession } from './sessions.js';
+
+/**
+ * Refreshes and revokes sessions. Refresh tokens are good for one refresh, so every request carrying the same
+ * secret shares one upstream call (single-flight here, in this process) and its result (the `refreshStore`: this
+ * process by default, every instance with a shared store). A secret is named by an HMAC under a key derived from
+ * the API key, computed once per refresh and handed to the store.
+ */
+@Injectable()
+export class CrossmintSessionRefresher {
+  private readonly logger = new Logger('CrossmintAuth');
+  private readonly inFlight = new Map<string, Promise<RefreshedCrossmintSession>>();
+  private readonly store: CrossmintRefreshStore;
+  private readonly hashKey: Buffer;
+
+  constructor(
+    @Inject(CROSSMINT_AUTH_OPTIONS) options: ResolvedCrossmintAuthOptions,
+    private readonly api: CrossmintApi,
+    private readonly verifier: CrossmintJwtVerifier,
+  ) {
+    this.store =
+      options.refreshStore ?? new InMemoryRefreshStore({ resultTtlMs: options.refreshResultTtlMs, maxSize: options.refreshResultCacheSize });
+    // Every instance shares the API key, so a shared store names secrets alike everywhere with nothing to configure.
+    this.hashKey = deriveRefreshSecretHashKey(options.apiKey);
+    this.store.setSecretHashKey?.(this.hashKey);
+  }
+
+  /** New material for a refresh secret: validated, one upstream call however many callers, verified before use. */
+  refresh(secret: string): Promise<RefreshedCrossmintSession> {
+    if (!isRefreshSecret(secret)) return Promise.reject(new CrossmintAuthenticationError('Authentication required'));
+    const id = hashRefreshSecret(secret, this.hashKey);
+    let pending = this.inFlight.get(id);
+    if (!pending) {
+      pending = this.store
+        .run(secret, () => this.api.refresh(secret), id)
+        .then((result) => this.unlessRevoked(secret, id, result))
+        .then((result) => this.accept(result), storeFailure(this.logger))
+        .finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Logout: ends the grace window of `secret` and revokes it at Crossmint, with the refresh token its grace result
+   * handed out, if any. Throws `CrossmintServiceUnavailableError` when Crossmint could not be told.
+   */
+  async revoke(secret: string): Promise<void> {
+    const id = hashRefreshSecret(secret, this.hashKey);
+    let next: string | undefined;
+    try {
+      next = await this.store.revoke?.(secret, id);
+    } catch (error) {
+      // The secret is still revoked at Crossmint; only the grace window runs its course.
+      this.logger.warn(`Refresh store failed to end a grace window: ${(error as Error)?.name ?? 'unknown error'}`);
+    }
+    await Promise.all([secret, next].filter((value): value is string => !!value).map((value) => this.api.logout(value)));
+  }
+
+  /** A logout that landed while this refresh was in flight wins: the new refresh token is revoked in turn. */
+  private async unlessRevoked(secret: string, id: string, result: CrossmintRefreshResult): Promise<CrossmintRefreshResult> {
+    if (!(await this.store.isRevoked?.(secret, id))) return result;
+    await this.api.logout(result.refreshToken.secret).catch(() => undefined);
+    throw new CrossmintAuthenticationError('Session expired or revoked');
+  }
+
+  /** Every instance verifies refreshed material itself, also when another instance shared it. */
+  private async accept(result: CrossmintRefreshResult): Promise<RefreshedCrossmintSession> {
+    let claims;
+    try {
+      claims = await this.verifier.verify(result.jwt);
+    } catch (error) {
+      if (!(error instanceof CrossmintAuthenticationError)) throw error;
+      this.logger.warn('Crossmint refresh answered a JWT that does not verify');
+      throw new CrossmintServiceUnavailableError();
+    }
+    if (claims.sub !== result.user.id) {
+      this.logger.warn('Crossmint refresh answered a JWT for another user than its user field');
+      throw new CrossmintServiceUnavailableError();
+    }
+    return refreshedSession(result, claims);
+  }
+}
+
+/** The module's errors pass; a store that fails in its own way (a custom one, a client bug) is an outage, not a 500. */
+function storeFailure(logger: Logger): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof CrossmintAuthenticationError || error instanceof CrossmintServiceUnavailableError) throw error;
+    logger.warn(`Refresh store failed: ${(error as Error)?.name ?? 'unknown error'}`);
+    throw new CrossmintServiceUnavailableError();
+  };
+}
