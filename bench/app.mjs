@@ -59,7 +59,10 @@ route('passthrough', UseInterceptors(PassThroughInterceptor));
 Reflect.decorate([Controller('bench')], BenchController);
 
 class BenchModule {}
-Reflect.decorate([Module({ imports: [CrossmintAuthModule.forRoot(moduleOptions)], controllers: [BenchController] })], BenchModule);
+Reflect.decorate(
+  [Module({ imports: [CrossmintAuthModule.forRoot(moduleOptions)], controllers: [BenchController] })],
+  BenchModule,
+);
 
 async function createApp() {
   const options = { logger: ['error', 'warn'] };

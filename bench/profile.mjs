@@ -37,7 +37,13 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const path of round % 2 ? [...paths].reverse() : paths) {
       const start = nowUs();
-      const { requests, non2xx } = await load({ url: app.url + path, headers, duration: windowSec, connections: 10, recordLatencies: false });
+      const { requests, non2xx } = await load({
+        url: app.url + path,
+        headers,
+        duration: windowSec,
+        connections: 10,
+        recordLatencies: false,
+      });
       if (non2xx) throw new Error(`${path} answered ${non2xx} non-2xx responses`);
       windows.push({ path, start, end: nowUs(), requests });
     }
@@ -51,15 +57,19 @@ const profile = JSON.parse(readFileSync(join(profileDir, readdirSync(profileDir)
 rmSync(profileDir, { recursive: true, force: true });
 const perRoute = splitByWindow(profile, windows);
 const [a, b] = paths.map((path) => perRoute.get(path));
-console.log(`${platform}: ${paths[0]} ${(a.busyUs / a.requests).toFixed(2)} µs of CPU per request (${a.requests} requests), ` +
-  `${paths[1]} ${(b.busyUs / b.requests).toFixed(2)} µs (${b.requests} requests)`);
+console.log(
+  `${platform}: ${paths[0]} ${(a.busyUs / a.requests).toFixed(2)} µs of CPU per request (${a.requests} requests), ` +
+    `${paths[1]} ${(b.busyUs / b.requests).toFixed(2)} µs (${b.requests} requests)`,
+);
 console.log(`Self time per request, µs, largest differences first (${paths[0]} | ${paths[1]} | difference):`);
 const names = new Set([...a.selfUs.keys(), ...b.selfUs.keys()]);
 const rows = [...names]
   .map((name) => ({ name, a: (a.selfUs.get(name) ?? 0) / a.requests, b: (b.selfUs.get(name) ?? 0) / b.requests }))
   .sort((x, y) => Math.abs(y.b - y.a) - Math.abs(x.b - x.a));
 for (const { name, a: x, b: y } of rows.slice(0, top)) {
-  console.log(`${x.toFixed(3).padStart(8)} ${y.toFixed(3).padStart(8)} ${((y >= x ? '+' : '') + (y - x).toFixed(3)).padStart(8)}  ${name}`);
+  console.log(
+    `${x.toFixed(3).padStart(8)} ${y.toFixed(3).padStart(8)} ${((y >= x ? '+' : '') + (y - x).toFixed(3)).padStart(8)}  ${name}`,
+  );
 }
 
 /** Busy (not idle) sampled time and self time per function, of the samples inside each route's windows. */
@@ -86,5 +96,8 @@ function splitByWindow({ nodes, samples, timeDeltas, startTime }, windows) {
 }
 
 function shortUrl(url) {
-  return url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/').replace(/^file:\/\/.*\/bench\//, 'bench/');
+  return url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/dist\//, 'dist/')
+    .replace(/^file:\/\/.*\/bench\//, 'bench/');
 }

@@ -8,7 +8,18 @@
 //   BENCH_ALGORITHM=ES256|RS256  BENCH_JSON=<file> (also write the raw results)
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
-import { ensureBuild, envList, envNumber, load, machine, machineBusyMs, mb, median, ownCpuMs, startApp } from './support.mjs';
+import {
+  ensureBuild,
+  envList,
+  envNumber,
+  load,
+  machine,
+  machineBusyMs,
+  mb,
+  median,
+  ownCpuMs,
+  startApp,
+} from './support.mjs';
 
 ensureBuild();
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
@@ -38,7 +49,9 @@ const emulator = await CrossmintAuthEmulator.start({ jwtTtlSec: 3600, algorithm:
 const moduleOptions = emulator.moduleOptions();
 
 const session = await emulator.createSession();
-const cookieHeaders = { cookie: `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}` };
+const cookieHeaders = {
+  cookie: `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}`,
+};
 const bearerHeaders = { authorization: `Bearer ${session.jwt}` };
 
 // The steady-state cases, measured alternately in every round. (a) gets the same cookies as (b): same bytes on the wire.
@@ -48,7 +61,12 @@ const STEADY = [
   { id: 'b', label: 'guarded, cookie JWT', path: '/bench/guarded', headers: cookieHeaders },
   { id: 'c', label: 'guarded, Bearer JWT', path: '/bench/guarded', headers: bearerHeaders },
   { id: 'd', label: 'interceptor only, cookie JWT', path: '/bench/optional', headers: cookieHeaders },
-  { id: 'd0', label: 'pass-through interceptor (the floor for (d))', path: '/bench/passthrough', headers: cookieHeaders },
+  {
+    id: 'd0',
+    label: 'pass-through interceptor (the floor for (d))',
+    path: '/bench/passthrough',
+    headers: cookieHeaders,
+  },
 ];
 
 log(`minting ${config.sessions} sessions for the cold path...`);
@@ -66,7 +84,8 @@ await emulator.stop();
 const info = machine();
 const output = report(info, platformResults, verifyResults);
 console.log(output);
-if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ info, config, platformResults, verifyResults }, null, 2));
+if (process.env.BENCH_JSON)
+  writeFileSync(process.env.BENCH_JSON, JSON.stringify({ info, config, platformResults, verifyResults }, null, 2));
 log(`bench finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
 
 // ---- HTTP ----
@@ -120,13 +139,17 @@ async function benchPlatform(platform) {
         ratios[scenario.id] = run.rps / base.rps;
       }
       rounds.push({ appIndex, results, ratios });
-      log(`[${platform}] round ${round} (app ${appIndex + 1}): ` + others.map(({ id }) => `${id}/a ${ratios[id].toFixed(3)}`).join(', '));
+      log(
+        `[${platform}] round ${round} (app ${appIndex + 1}): ` +
+          others.map(({ id }) => `${id}/a ${ratios[id].toFixed(3)}`).join(', '),
+      );
     }
 
     const rows = STEADY.map((scenario) => {
       const runs = rounds.flatMap(({ results }) => results[scenario.id]);
       const ratios = scenario === unguarded ? [] : rounds.map((round) => round.ratios[scenario.id]);
-      const ratiosOfApp = (index) => rounds.filter((round) => round.appIndex === index).map((round) => round.ratios[scenario.id]);
+      const ratiosOfApp = (index) =>
+        rounds.filter((round) => round.appIndex === index).map((round) => round.ratios[scenario.id]);
       return {
         ...scenario,
         rps: median(runs.map((run) => run.rps)),
@@ -159,8 +182,16 @@ async function benchPlatform(platform) {
     log(`[${platform}] e ${refresh.rps.toFixed(0)}/s`);
     rows.push(
       { id: 'e', label: 'refresh path (fresh expired session each request)', ...single(refresh, unguardedRps) },
-      { id: 'f', label: `${coldSessions.length} distinct sessions, round robin, first pass (cold)`, ...single(medianRun(colds), unguardedRps) },
-      { id: 'f2', label: `same ${coldSessions.length} sessions, second pass (verified-token cache)`, ...single(medianRun(warms), unguardedRps) },
+      {
+        id: 'f',
+        label: `${coldSessions.length} distinct sessions, round robin, first pass (cold)`,
+        ...single(medianRun(colds), unguardedRps),
+      },
+      {
+        id: 'f2',
+        label: `same ${coldSessions.length} sessions, second pass (verified-token cache)`,
+        ...single(medianRun(warms), unguardedRps),
+      },
     );
 
     // After the run the first app's caches are full: 10,000 verified tokens, recent refresh results.
@@ -186,7 +217,13 @@ async function measure(app, scenario, { duration, amount }) {
   const ownBefore = ownCpuMs();
   const busyBefore = machineBusyMs();
   const startedAt = performance.now();
-  const result = await load({ url: app.url + scenario.path, headers: scenario.headers, duration, amount, connections: config.connections });
+  const result = await load({
+    url: app.url + scenario.path,
+    headers: scenario.headers,
+    duration,
+    amount,
+    connections: config.connections,
+  });
   const wallMs = performance.now() - startedAt;
   const busy = machineBusyMs() - busyBefore;
   const own = ownCpuMs() - ownBefore;
@@ -234,12 +271,18 @@ async function benchVerify() {
   const service = context.get(CrossmintAuthService);
   // The same checks the library asks jose for, with the key set already in memory.
   const keySet = createLocalJWKSet(emulator.jwks());
-  const verifyOptions = { algorithms: ['ES256', 'RS256'], audience: emulator.projectId, clockTolerance: 5, requiredClaims: ['exp', 'sub'] };
+  const verifyOptions = {
+    algorithms: ['ES256', 'RS256'],
+    audience: emulator.projectId,
+    clockTolerance: 5,
+    requiredClaims: ['exp', 'sub'],
+  };
   const bare = (token) => jwtVerify(token, keySet, verifyOptions);
   const viaService = (token) => service.verifyCrossmintJwt(token);
 
   const tokens = [];
-  for (let i = 0; i < config.verifyTokens * config.verifyRounds; i++) tokens.push(await emulator.mintJwt({ ttlSec: 3600 }));
+  for (let i = 0; i < config.verifyTokens * config.verifyRounds; i++)
+    tokens.push(await emulator.mintJwt({ ttlSec: 3600 }));
   await viaService(session.jwt); // the one JWKS fetch
   await alternate({ bare, service: viaService }, () => session.jwt, { ms: 200 }); // JIT warm-up
 
@@ -285,13 +328,18 @@ async function alternate(sides, token, { ms = Infinity, count = Infinity }) {
 // ---- output ----
 
 function report(info, platforms, verify) {
-  const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
+  const fmt = (value, digits = 0) =>
+    Number.isFinite(value)
+      ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+      : '–';
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
     `Settings: ${config.rounds} rounds over ${config.apps} app processes per platform, in each every steady-state case for ${config.duration} s right beside its own ${config.duration} s of (a); ` +
       `${config.connections} connections, ${config.refreshRequests} refresh-path requests, ${config.sessions} distinct sessions, ${config.algorithm} keys; ` +
-      (Object.values(platforms).every((result) => result.pinned) ? 'load generator on core 0, apps on core 1 (taskset)' : 'processes not pinned to cores'),
-    '(a)–(d0): medians of the rounds, run with the verified-token cache full; ÷ unguarded: median of the rounds\' ratios',
+      (Object.values(platforms).every((result) => result.pinned)
+        ? 'load generator on core 0, apps on core 1 (taskset)'
+        : 'processes not pinned to cores'),
+    "(a)–(d0): medians of the rounds, run with the verified-token cache full; ÷ unguarded: median of the rounds' ratios",
     'of each case to the (a) run beside it. (e): one run; (f), (f2): the app process with the median req/s. "other load": cores busy with other processes',
     'during the measurement (highest of the rounds); anything well above 0 means the numbers are disturbed.',
     '',
@@ -310,16 +358,31 @@ function report(info, platforms, verify) {
     '',
     'Steady-state ratios to (a), median of each app process:',
     ...Object.entries(platforms).map(
-      ([platform, { rows }]) => `- ${platform}: ` + rows.slice(1, STEADY.length).map((row) => `${row.id}/a ${row.ratioPerApp.map((r) => r.toFixed(3)).join(' ')}`).join('; '),
+      ([platform, { rows }]) =>
+        `- ${platform}: ` +
+        rows
+          .slice(1, STEADY.length)
+          .map((row) => `${row.id}/a ${row.ratioPerApp.map((r) => r.toFixed(3)).join(' ')}`)
+          .join('; '),
     ),
     '',
     'Steady-state ratios to (a), per round:',
     ...Object.entries(platforms).map(
-      ([platform, { rows }]) => `- ${platform}: ` + rows.slice(1, STEADY.length).map((row) => `${row.id}/a ${row.ratios.map((r) => r.toFixed(3)).join(' ')}`).join('; '),
+      ([platform, { rows }]) =>
+        `- ${platform}: ` +
+        rows
+          .slice(1, STEADY.length)
+          .map((row) => `${row.id}/a ${row.ratios.map((r) => r.toFixed(3)).join(' ')}`)
+          .join('; '),
     ),
     '',
     'Memory of the first app process after the run, after a full GC (caches full): ' +
-      Object.entries(platforms).map(([platform, { memory }]) => `${platform} RSS ${mb(memory.rss).toFixed(1)} MB, heap used ${mb(memory.heapUsed).toFixed(1)} MB`).join('; '),
+      Object.entries(platforms)
+        .map(
+          ([platform, { memory }]) =>
+            `${platform} RSS ${mb(memory.rss).toFixed(1)} MB, heap used ${mb(memory.heapUsed).toFixed(1)} MB`,
+        )
+        .join('; '),
     '',
     '| in process | bare jose.jwtVerify ops/s | verifyCrossmintJwt ops/s | time per call ÷ bare jose |',
     '| --- | ---: | ---: | ---: |',

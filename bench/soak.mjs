@@ -38,7 +38,13 @@ const now = () => Math.floor(Date.now() / 1000);
 /** A JWT-shaped token no one signed: known algorithm, random kid, plausible claims, random signature. */
 function invalidToken() {
   const header = b64({ alg: 'ES256', kid: random(12), typ: 'JWT' });
-  const claims = b64({ sub: `user-${random(6)}`, aud: emulator.projectId, iat: now(), exp: now() + 60, jti: random(9) });
+  const claims = b64({
+    sub: `user-${random(6)}`,
+    aud: emulator.projectId,
+    iat: now(),
+    exp: now() + 60,
+    jti: random(9),
+  });
   return `${header}.${claims}.${random(64)}`;
 }
 
@@ -66,9 +72,18 @@ for (const r of results) {
   );
 }
 lines.push('', 'Samples (RSS / heap used after GC, MB):');
-for (const r of results) lines.push(`- ${r.platform}: ` + r.samples.map((s) => `${s.after.toLocaleString('en-US')}: ${s.rss.toFixed(1)} / ${s.heapUsed.toFixed(1)}`).join('; '));
+for (const r of results)
+  lines.push(
+    `- ${r.platform}: ` +
+      r.samples
+        .map((s) => `${s.after.toLocaleString('en-US')}: ${s.rss.toFixed(1)} / ${s.heapUsed.toFixed(1)}`)
+        .join('; '),
+  );
 const failed = results.filter((r) => r.maxRss - r.start.rss > config.limitMb || r.unauthorized !== r.requests);
-lines.push('', `Target: RSS after GC within ${config.limitMb} MB of the start, every request answered 401: ${failed.length ? 'MISSED' : 'MET'}`);
+lines.push(
+  '',
+  `Target: RSS after GC within ${config.limitMb} MB of the start, every request answered 401: ${failed.length ? 'MISSED' : 'MET'}`,
+);
 console.log(lines.join('\n'));
 process.exitCode = failed.length ? 1 : 0;
 
@@ -77,7 +92,13 @@ async function soak(platform) {
   const app = await startApp(platform, emulator.moduleOptions());
   try {
     // Warm-up: JIT, socket and parser pools, the first JWKS fetch; then the baseline.
-    await load({ url: `${app.url}/bench/guarded`, headers: floodHeaders, amount: config.warmup, connections: config.connections, recordLatencies: false });
+    await load({
+      url: `${app.url}/bench/guarded`,
+      headers: floodHeaders,
+      amount: config.warmup,
+      connections: config.connections,
+      recordLatencies: false,
+    });
     const start = toMb(await app.memory());
     log(`[${platform}] baseline RSS ${start.rss.toFixed(1)} MB, heap ${start.heapUsed.toFixed(1)} MB`);
     emulator.resetCalls();
@@ -89,13 +110,21 @@ async function soak(platform) {
     let seconds = 0;
     while (done < config.requests) {
       const amount = Math.max(config.connections, Math.min(chunk, config.requests - done));
-      const result = await load({ url: `${app.url}/bench/guarded`, headers: floodHeaders, amount, connections: config.connections, recordLatencies: false });
+      const result = await load({
+        url: `${app.url}/bench/guarded`,
+        headers: floodHeaders,
+        amount,
+        connections: config.connections,
+        recordLatencies: false,
+      });
       done += result.requests;
       unauthorized += result.statusCodes['401'] ?? 0;
       seconds += result.requests / result.rps;
       const memory = toMb(await app.memory());
       samples.push({ after: done, ...memory });
-      log(`[${platform}] ${done.toLocaleString('en-US')} requests, ${result.rps.toFixed(0)}/s: RSS ${memory.rss.toFixed(1)} MB, heap ${memory.heapUsed.toFixed(1)} MB, JWKS calls ${emulator.calls('jwks')}`);
+      log(
+        `[${platform}] ${done.toLocaleString('en-US')} requests, ${result.rps.toFixed(0)}/s: RSS ${memory.rss.toFixed(1)} MB, heap ${memory.heapUsed.toFixed(1)} MB, JWKS calls ${emulator.calls('jwks')}`,
+      );
     }
     return {
       platform,

@@ -14,7 +14,9 @@ export function ensureBuild() {
   const builtAt = existsSync(DIST_ENTRY) ? statSync(DIST_ENTRY).mtimeMs : 0;
   const stale = builtAt === 0 || newestMtime(join(ROOT, 'lib')) > builtAt;
   if (!stale) return;
-  console.error(builtAt === 0 ? 'dist is missing: running npm run build' : 'lib/ is newer than dist: running npm run build');
+  console.error(
+    builtAt === 0 ? 'dist is missing: running npm run build' : 'lib/ is newer than dist: running npm run build',
+  );
   execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }
 
@@ -37,7 +39,12 @@ export function envNumber(name, fallback) {
 
 export function envList(name, fallback) {
   const raw = process.env[name];
-  return raw ? raw.split(',').map((item) => item.trim()).filter(Boolean) : fallback;
+  return raw
+    ? raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : fallback;
 }
 
 /**
@@ -47,7 +54,11 @@ export function envList(name, fallback) {
 export async function startApp(platform, moduleOptions) {
   const child = fork(join(ROOT, 'bench/app.mjs'), [platform], {
     // One GC thread: on a 2-core machine, V8's helper threads would otherwise take CPU from the load generator.
-    execArgv: ['--expose-gc', '--single-threaded-gc', ...(process.env.BENCH_APP_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
+    execArgv: [
+      '--expose-gc',
+      '--single-threaded-gc',
+      ...(process.env.BENCH_APP_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+    ],
     env: { ...process.env, BENCH_MODULE_OPTIONS: JSON.stringify(moduleOptions) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -91,7 +102,11 @@ function pinCores(appPid) {
   // cpus(), not availableParallelism(): the latter counts only the cores this process may use, 1 once pinned.
   if (process.env.BENCH_PIN === '0' || cpus().length < 2) return false;
   try {
-    for (const [pid, core] of [[process.pid, 0], [appPid, 1]]) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    for (const [pid, core] of [
+      [process.pid, 0],
+      [appPid, 1],
+    ])
+      execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -124,7 +139,8 @@ export function load({ url, headers, duration, amount, connections, recordLatenc
       if (error) return reject(error);
       const seconds = (lastResponseAt - startedAt) / 1000;
       latencies.sort((a, b) => a - b);
-      const percentile = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] : NaN);
+      const percentile = (p) =>
+        latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] : NaN;
       resolve({
         requests: result.requests.total,
         rps: seconds > 0 ? result.requests.total / seconds : 0,
@@ -132,7 +148,9 @@ export function load({ url, headers, duration, amount, connections, recordLatenc
         p99: percentile(0.99),
         non2xx: result.non2xx,
         errors: result.errors + result.timeouts,
-        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+        statusCodes: Object.fromEntries(
+          Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+        ),
       });
     });
     startedAt = performance.now();
@@ -160,7 +178,12 @@ export const mb = (bytes) => bytes / (1024 * 1024);
 /** Busy CPU time of the whole machine so far, in ms (from /proc/stat; 0 where there is none). */
 export function machineBusyMs() {
   if (!existsSync('/proc/stat')) return 0;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ is 100 on Linux
 }
 

@@ -21,7 +21,11 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
  */
 @Module({
   providers: [
-    { provide: CROSSMINT_AUTH_OPTIONS, useFactory: resolveCrossmintAuthOptions, inject: [CROSSMINT_AUTH_MODULE_OPTIONS] },
+    {
+      provide: CROSSMINT_AUTH_OPTIONS,
+      useFactory: resolveCrossmintAuthOptions,
+      inject: [CROSSMINT_AUTH_MODULE_OPTIONS],
+    },
     {
       provide: CROSSMINT_HTTP_CLIENT,
       useFactory: (options: ResolvedCrossmintAuthOptions) => options.httpClient ?? new FetchCrossmintHttpClient(),

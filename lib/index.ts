@@ -5,7 +5,11 @@ export { CrossmintSessionInterceptor } from './interceptors/crossmint-session.in
 export { CurrentUser } from './decorators/current-user.decorator.js';
 export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
 export { InjectCrossmintAuthOptions } from './decorators/inject-crossmint-auth-options.decorator.js';
-export { CrossmintAuthenticationError, CrossmintServiceUnavailableError, CrossmintAuthOptionsError } from './crossmint-auth.errors.js';
+export {
+  CrossmintAuthenticationError,
+  CrossmintServiceUnavailableError,
+  CrossmintAuthOptionsError,
+} from './crossmint-auth.errors.js';
 export { CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from './crossmint-auth.constants.js';
 export { FetchCrossmintHttpClient } from './api/fetch-http-client.js';
 export type { CrossmintApiKeyStatus } from './api/crossmint-api.js';
@@ -21,4 +25,8 @@ export { CROSSMINT_AUTH_MODULE_OPTIONS } from './crossmint-auth.module-definitio
 /** @deprecated The defaults are documented with each option; the resolved values are in `CROSSMINT_AUTH_OPTIONS`. */
 export { CROSSMINT_AUTH_DEFAULTS } from './crossmint-auth.constants.js';
 /** @deprecated An internal of option validation; `CROSSMINT_AUTH_OPTIONS` holds the project id it reads. */
-export { parseCrossmintApiKey, type CrossmintApiKeyInfo, type CrossmintEnvironment } from './options/crossmint-api-key.js';
+export {
+  parseCrossmintApiKey,
+  type CrossmintApiKeyInfo,
+  type CrossmintEnvironment,
+} from './options/crossmint-api-key.js';

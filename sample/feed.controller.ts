@@ -6,6 +6,8 @@ import { CrossmintSessionInterceptor, CurrentUser } from 'nestjs-crossmint-auth'
 export class FeedController {
   @Get()
   feed(@CurrentUser('userId') userId?: string) {
-    return userId ? { greeting: `Welcome back, ${userId}`, items: ['your picks'] } : { greeting: 'Hello, guest', items: ['popular'] };
+    return userId
+      ? { greeting: `Welcome back, ${userId}`, items: ['your picks'] }
+      : { greeting: 'Hello, guest', items: ['popular'] };
   }
 }

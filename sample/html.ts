@@ -9,7 +9,10 @@ export function escapeHtml(value: unknown): string {
 
 /** A value as a JavaScript literal inside an inline `<script>`: `<` is escaped so `</script>` cannot end it. */
 export function scriptValue(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function renderPage(page: { title: string; body: string; script?: string }): string {

@@ -3,12 +3,16 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
-const tsc = (project) => execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project], { stdio: 'inherit' });
+const tsc = (project) =>
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project], { stdio: 'inherit' });
 
 rmSync('dist', { recursive: true, force: true });
 tsc('tsconfig.build.json');
 tsc('tsconfig.build-cjs.json');
-for (const [folder, type] of [['esm', 'module'], ['cjs', 'commonjs']]) {
+for (const [folder, type] of [
+  ['esm', 'module'],
+  ['cjs', 'commonjs'],
+]) {
   mkdirSync(`dist/${folder}`, { recursive: true });
   writeFileSync(`dist/${folder}/package.json`, JSON.stringify({ type }, null, 2) + '\n');
 }

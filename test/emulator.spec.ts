@@ -3,6 +3,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { CROSSMINT_API_PATHS } from '../lib/crossmint-auth.constants.js';
 import { decodeBase58 } from '../lib/utils/base58.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { nowSec } from '../lib/testing/emulator.utils.js';
 
 describe('CrossmintAuthEmulator', () => {
   let emulator: CrossmintAuthEmulator;
@@ -129,7 +130,11 @@ describe('CrossmintAuthEmulator', () => {
     });
     expect(missing.status).toBe(401);
     expect(((await missing.json()) as { message: string }).message).toEqual(expect.any(String));
-    const wrong = await post(CROSSMINT_API_PATHS.refresh, { refresh: session.refreshToken.secret }, { 'x-api-key': 'sk_development_nope' });
+    const wrong = await post(
+      CROSSMINT_API_PATHS.refresh,
+      { refresh: session.refreshToken.secret },
+      { 'x-api-key': 'sk_development_nope' },
+    );
     expect(wrong.status).toBe(401);
     expect((await post(CROSSMINT_API_PATHS.logout, { refresh: 'x' }, { 'x-api-key': 'nope' })).status).toBe(401);
     expect((await getUser(encodeURIComponent(session.userId), {})).status).toBe(401);
@@ -266,7 +271,7 @@ describe('CrossmintAuthEmulator', () => {
   });
 
   it('signs adversarial tokens that do not verify', async () => {
-    const claims = { sub: 'u', aud: emulator.projectId, exp: Math.floor(Date.now() / 1000) + 60 };
+    const claims = { sub: 'u', aud: emulator.projectId, exp: nowSec() + 60 };
     expect((await verify(await emulator.signJwt(claims))).payload).toEqual(claims);
 
     const forged = await emulator.signJwt(claims, { key: 'foreign' });
@@ -297,7 +302,9 @@ describe('CrossmintAuthEmulator', () => {
       await jwtVerify(after, set, { audience: 'rot' });
 
       await other.rotateKeys({ keepOld: false, algorithm: 'RS256' });
-      const served = (await (await fetch(`${other.baseUrl}${CROSSMINT_API_PATHS.jwks}`)).json()) as ReturnType<CrossmintAuthEmulator['jwks']>;
+      const served = (await (await fetch(`${other.baseUrl}${CROSSMINT_API_PATHS.jwks}`)).json()) as ReturnType<
+        CrossmintAuthEmulator['jwks']
+      >;
       expect(served.keys).toHaveLength(1);
       expect(served.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256' });
       await expect(jwtVerify(after, createLocalJWKSet(served), { audience: 'rot' })).rejects.toThrow();

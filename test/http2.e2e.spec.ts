@@ -6,11 +6,9 @@ import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node
 import type { AddressInfo } from 'node:net';
 import { CrossmintAuthModule } from '../lib/index.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { JWT_COOKIE, REFRESH_COOKIE } from './support/cookies.js';
 import { cookieHeader, parseSetCookies } from './support/http.js';
 import { TestController } from './support/test-app.js';
-
-const JWT = 'crossmint-jwt';
-const REFRESH = 'crossmint-refresh-token';
 
 /**
  * HTTP/2 (cleartext, Fastify's `http2: true`): the request has no `Host` header, only `:authority`, which the
@@ -25,10 +23,15 @@ describe('HTTP/2 on Fastify', () => {
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
     const routes = { refresh: '/api/auth/refresh', logout: '/api/auth/logout' };
-    @Module({ imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), routes })], controllers: [TestController] })
+    @Module({
+      imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), routes })],
+      controllers: [TestController],
+    })
     class Http2Module {}
     const moduleRef = await Test.createTestingModule({ imports: [Http2Module] }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ http2: true }), { logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ http2: true }), {
+      logger: false,
+    });
     await app.listen(0, '127.0.0.1');
     origin = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     client = connect(origin);
@@ -57,22 +60,27 @@ describe('HTTP/2 on Fastify', () => {
 
   it('guards a route and rotates the cookies, without Secure on a local :authority', async () => {
     const valid = await emulator.createSession();
-    const ok = await send('/protected', { cookie: cookieHeader({ [JWT]: valid.jwt }) });
+    const ok = await send('/protected', { cookie: cookieHeader({ [JWT_COOKIE]: valid.jwt }) });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body).userId).toBe(valid.userId);
 
     const expired = await emulator.createSession({ expired: true });
-    const rotated = await send('/protected', { cookie: cookieHeader({ [JWT]: expired.jwt, [REFRESH]: expired.refreshToken.secret }) });
+    const rotated = await send('/protected', {
+      cookie: cookieHeader({ [JWT_COOKIE]: expired.jwt, [REFRESH_COOKIE]: expired.refreshToken.secret }),
+    });
     expect(rotated.status).toBe(200);
     const cookies = setCookies(rotated.headers);
-    expect(cookies[JWT].value).not.toBe(expired.jwt);
-    expect(cookies[JWT].attributes.secure).toBeUndefined();
-    expect(cookies[REFRESH].attributes.secure).toBeUndefined();
+    expect(cookies[JWT_COOKIE].value).not.toBe(expired.jwt);
+    expect(cookies[JWT_COOKIE].attributes.secure).toBeUndefined();
+    expect(cookies[REFRESH_COOKIE].attributes.secure).toBeUndefined();
   });
 
   it('takes :authority as the host in the same-origin check of the refresh route', async () => {
     const session = await emulator.createSession();
-    const headers = { 'content-type': 'application/json', cookie: cookieHeader({ [REFRESH]: session.refreshToken.secret }) };
+    const headers = {
+      'content-type': 'application/json',
+      cookie: cookieHeader({ [REFRESH_COOKIE]: session.refreshToken.secret }),
+    };
     const sameOrigin = await send('/api/auth/refresh', { ...headers, origin }, 'POST', '{}');
     expect(sameOrigin.status).toBe(200);
     expect(JSON.parse(sameOrigin.body).user.id).toBe(session.userId);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Injectable, Module, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import {
@@ -9,7 +9,6 @@ import {
   CrossmintAuthService,
   CrossmintAuthenticationError,
   CrossmintServiceUnavailableError,
-  CrossmintSessionInterceptor,
   CurrentUser,
   FetchCrossmintHttpClient,
   Public,
@@ -17,11 +16,10 @@ import {
   type CrossmintHttpRequest,
 } from '../lib/index.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+import { nowSec } from '../lib/testing/emulator.utils.js';
+import { JWT_COOKIE, REFRESH_COOKIE } from './support/cookies.js';
 import { isCleared, request } from './support/http.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
-
-const JWT = 'crossmint-jwt';
-const REFRESH = 'crossmint-refresh-token';
 
 /** Stands in for @nestjs/config's ConfigService: options come from another provider at boot. */
 @Injectable()
@@ -32,7 +30,11 @@ class AppConfig {
 @Module({})
 class AppConfigModule {
   static with(values: Record<string, string>) {
-    return { module: AppConfigModule, providers: [{ provide: AppConfig, useValue: new AppConfig(values) }], exports: [AppConfig] };
+    return {
+      module: AppConfigModule,
+      providers: [{ provide: AppConfig, useValue: new AppConfig(values) }],
+      exports: [AppConfig],
+    };
   }
 }
 
@@ -99,7 +101,10 @@ describe('CrossmintAuthModule', () => {
         auth: CrossmintAuthModule.forRootAsync({
           imports: [AppConfigModule.with({ CROSSMINT_API_KEY: emulator.apiKey, CROSSMINT_BASE_URL: emulator.baseUrl })],
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({ apiKey: config.values.CROSSMINT_API_KEY, baseUrl: config.values.CROSSMINT_BASE_URL }),
+          useFactory: (config: AppConfig) => ({
+            apiKey: config.values.CROSSMINT_API_KEY,
+            baseUrl: config.values.CROSSMINT_BASE_URL,
+          }),
           isGlobal: true,
         }),
         controllers: [GlobalGuardController, PublicController, ItemsController, PublicItemsController],
@@ -111,7 +116,7 @@ describe('CrossmintAuthModule', () => {
     it('guards every route and fills @CurrentUser("userId")', async () => {
       const session = await emulator.createSession();
       expect((await request(`${app.url}/global/private`)).status).toBe(401);
-      const res = await request(`${app.url}/global/private`, { cookies: { [JWT]: session.jwt } });
+      const res = await request(`${app.url}/global/private`, { cookies: { [JWT_COOKIE]: session.jwt } });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ userId: session.userId });
     });
@@ -129,7 +134,8 @@ describe('CrossmintAuthModule', () => {
   });
 
   it('fails the boot with a message naming the bad option, without the key', async () => {
-    const boot = (options: object) => Test.createTestingModule({ imports: [CrossmintAuthModule.forRoot(options as never)] }).compile();
+    const boot = (options: object) =>
+      Test.createTestingModule({ imports: [CrossmintAuthModule.forRoot(options as never)] }).compile();
     await expect(boot({ ...emulator.moduleOptions(), timeoutMs: -1 })).rejects.toThrow(/`timeoutMs`/);
     await expect(boot({ apiKey: 'ck_production_abc' })).rejects.toThrow(/client key/);
     const error = await boot({ apiKey: 'sk_live_supersecretvalue' }).catch((e: Error) => e);
@@ -153,11 +159,13 @@ describe('CrossmintAuthModule', () => {
       const expired = await emulator.createSession({ expired: true });
       await auth.getSession({ jwt: expired.jwt, refreshToken: expired.refreshToken.secret });
       await auth.getUser(expired.userId);
-      expect(http.urls).toEqual(expect.arrayContaining([
-        'GET /.well-known/jwks.json',
-        'POST /api/2024-09-26/session/sdk/auth/refresh',
-        `GET /api/2024-09-26/sdk/auth/user/${expired.userId}`,
-      ]));
+      expect(http.urls).toEqual(
+        expect.arrayContaining([
+          'GET /.well-known/jwks.json',
+          'POST /api/2024-09-26/session/sdk/auth/refresh',
+          `GET /api/2024-09-26/sdk/auth/user/${expired.userId}`,
+        ]),
+      );
       expect(app.app.get(CROSSMINT_HTTP_CLIENT)).toBe(http);
       expect(emulator.lastRequestHeaders('refresh')?.['x-api-key']).toBe(emulator.apiKey);
     });
@@ -165,7 +173,12 @@ describe('CrossmintAuthModule', () => {
     it('getSession({ jwt, refreshToken }) validates, or refreshes when the JWT is invalid', async () => {
       const valid = await emulator.createSession();
       const same = await auth.getSession({ jwt: valid.jwt, refreshToken: valid.refreshToken.secret });
-      expect(same).toMatchObject({ jwt: valid.jwt, userId: valid.userId, refreshed: false, refreshToken: { secret: valid.refreshToken.secret } });
+      expect(same).toMatchObject({
+        jwt: valid.jwt,
+        userId: valid.userId,
+        refreshed: false,
+        refreshToken: { secret: valid.refreshToken.secret },
+      });
 
       const expired = await emulator.createSession({ expired: true });
       const fresh = await auth.getSession({ jwt: expired.jwt, refreshToken: expired.refreshToken.secret });
@@ -179,25 +192,38 @@ describe('CrossmintAuthModule', () => {
 
     it('getSession(request, response) writes rotated cookies', async () => {
       const expired = await emulator.createSession({ expired: true });
-      const res = await request(`${app.url}/session`, { cookies: { [JWT]: expired.jwt, [REFRESH]: expired.refreshToken.secret } });
+      const res = await request(`${app.url}/session`, {
+        cookies: { [JWT_COOKIE]: expired.jwt, [REFRESH_COOKIE]: expired.refreshToken.secret },
+      });
       expect(res.body).toEqual({ userId: expired.userId, refreshed: true });
-      expect(res.cookies[JWT].value).toMatch(/^ey/);
+      expect(res.cookies[JWT_COOKIE].value).toMatch(/^ey/);
     });
 
     it('verifyCrossmintJwt returns the payload or throws CrossmintAuthenticationError', async () => {
       const session = await emulator.createSession();
-      await expect(auth.verifyCrossmintJwt(session.jwt)).resolves.toMatchObject({ sub: session.userId, aud: emulator.projectId });
-      await expect(auth.verifyCrossmintJwt(await emulator.mintJwt({ audience: 'other' }))).rejects.toBeInstanceOf(CrossmintAuthenticationError);
+      await expect(auth.verifyCrossmintJwt(session.jwt)).resolves.toMatchObject({
+        sub: session.userId,
+        aud: emulator.projectId,
+      });
+      await expect(auth.verifyCrossmintJwt(await emulator.mintJwt({ audience: 'other' }))).rejects.toBeInstanceOf(
+        CrossmintAuthenticationError,
+      );
     });
 
     it('getUser returns the profile, encodes ids and never returns an error answer as a user', async () => {
-      const user = emulator.createUser({ id: 'email:a/b?c#d', email: 'a@example.com', twitter: { id: '1', username: 'a' } });
+      const user = emulator.createUser({
+        id: 'email:a/b?c#d',
+        email: 'a@example.com',
+        twitter: { id: '1', username: 'a' },
+      });
       await expect(auth.getUser(user.id)).resolves.toEqual(user);
       const res = await request(`${app.url}/users/${encodeURIComponent('missing-user')}`);
       expect(res.status).toBe(404);
       await expect(auth.getUser('..')).rejects.toMatchObject({ status: 400 });
       await expect(auth.getUser('.')).rejects.toMatchObject({ status: 400 });
-      expect((await request(`${app.url}/users/${encodeURIComponent('a/../../session/sdk/auth/logout')}`)).status).toBe(400);
+      expect((await request(`${app.url}/users/${encodeURIComponent('a/../../session/sdk/auth/logout')}`)).status).toBe(
+        400,
+      );
       emulator.fault('user', { status: 500, times: 1 });
       await expect(auth.getUser(user.id)).rejects.toBeInstanceOf(CrossmintServiceUnavailableError);
     });
@@ -212,10 +238,13 @@ describe('CrossmintAuthModule', () => {
 
     it('logout revokes the refresh token and clears the cookies', async () => {
       const session = await emulator.createSession();
-      const res = await request(`${app.url}/logout`, { method: 'POST', cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+      const res = await request(`${app.url}/logout`, {
+        method: 'POST',
+        cookies: { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret },
+      });
       expect(res.status).toBe(201);
-      expect(isCleared(res.cookies[JWT])).toBe(true);
-      expect(isCleared(res.cookies[REFRESH])).toBe(true);
+      expect(isCleared(res.cookies[JWT_COOKIE])).toBe(true);
+      expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
       await expect(auth.refresh(session.refreshToken.secret)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
     });
   });
@@ -231,25 +260,33 @@ describe('CrossmintAuthModule', () => {
     it('sets the user when valid and never rejects', async () => {
       const session = await emulator.createSession();
       expect((await request(`${app.url}/optional`)).body).toEqual({ userId: null });
-      expect((await request(`${app.url}/optional`, { cookies: { [JWT]: session.jwt } })).body).toEqual({ userId: session.userId });
+      expect((await request(`${app.url}/optional`, { cookies: { [JWT_COOKIE]: session.jwt } })).body).toEqual({
+        userId: session.userId,
+      });
     });
 
     it('refreshes and rotates cookies, clears them when the session is definitively invalid, keeps them on outages', async () => {
       const expired = await emulator.createSession({ expired: true });
-      const rotated = await request(`${app.url}/optional`, { cookies: { [JWT]: expired.jwt, [REFRESH]: expired.refreshToken.secret } });
+      const rotated = await request(`${app.url}/optional`, {
+        cookies: { [JWT_COOKIE]: expired.jwt, [REFRESH_COOKIE]: expired.refreshToken.secret },
+      });
       expect(rotated.body).toEqual({ userId: expired.userId });
-      expect(rotated.cookies[REFRESH].value).not.toBe(expired.refreshToken.secret);
+      expect(rotated.cookies[REFRESH_COOKIE].value).not.toBe(expired.refreshToken.secret);
 
       const revoked = await emulator.createSession({ expired: true });
       emulator.revokeRefreshToken(revoked.refreshToken.secret);
-      const cleared = await request(`${app.url}/optional`, { cookies: { [JWT]: revoked.jwt, [REFRESH]: revoked.refreshToken.secret } });
+      const cleared = await request(`${app.url}/optional`, {
+        cookies: { [JWT_COOKIE]: revoked.jwt, [REFRESH_COOKIE]: revoked.refreshToken.secret },
+      });
       expect(cleared.status).toBe(200);
       expect(cleared.body).toEqual({ userId: null });
-      expect(isCleared(cleared.cookies[REFRESH])).toBe(true);
+      expect(isCleared(cleared.cookies[REFRESH_COOKIE])).toBe(true);
 
       const outage = await emulator.createSession({ expired: true });
       emulator.fault('refresh', { status: 503, times: 1 });
-      const kept = await request(`${app.url}/optional`, { cookies: { [JWT]: outage.jwt, [REFRESH]: outage.refreshToken.secret } });
+      const kept = await request(`${app.url}/optional`, {
+        cookies: { [JWT_COOKIE]: outage.jwt, [REFRESH_COOKIE]: outage.refreshToken.secret },
+      });
       expect(kept.status).toBe(200);
       expect(kept.setCookies).toEqual([]);
       expect(kept.headers.get('retry-after')).toBeNull();
@@ -261,7 +298,9 @@ describe('CrossmintAuthModule', () => {
     const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), refreshStore: brokenStore } });
     try {
       const expired = await emulator.createSession({ expired: true });
-      const res = await request(`${app.url}/protected`, { cookies: { [JWT]: expired.jwt, [REFRESH]: expired.refreshToken.secret } });
+      const res = await request(`${app.url}/protected`, {
+        cookies: { [JWT_COOKIE]: expired.jwt, [REFRESH_COOKIE]: expired.refreshToken.secret },
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(res.setCookies).toEqual([]);
@@ -276,7 +315,9 @@ describe('CrossmintAuthModule', () => {
       try {
         const session = await emulator.createSession();
         emulator.fault('jwks', { status: 500 });
-        const res = await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+        const res = await request(`${app.url}/protected`, {
+          cookies: { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret },
+        });
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
         expect(res.setCookies).toEqual([]);
@@ -287,15 +328,17 @@ describe('CrossmintAuthModule', () => {
     });
 
     it('keeps serving the last good keys past their max age while the endpoint is down', async () => {
-      const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 300, jwksMaxAgeMs: 50, jwksCooldownMs: 0 } });
+      const app = await createTestApp({
+        moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 300, jwksMaxAgeMs: 50, jwksCooldownMs: 0 },
+      });
       try {
         const session = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(200);
         emulator.fault('jwks', { status: 500 });
         await new Promise((resolve) => setTimeout(resolve, 120));
         emulator.resetCalls();
         const later = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: later.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: later.jwt } })).status).toBe(200);
         expect(emulator.calls('jwks')).toBeGreaterThan(0);
       } finally {
         emulator.clearFaults();
@@ -304,15 +347,31 @@ describe('CrossmintAuthModule', () => {
     });
 
     it('does not hammer a failing JWKS endpoint once cached keys are past their stale window', async () => {
-      const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 300, jwksMaxAgeMs: 20, jwksMaxStaleMs: 20, jwksCooldownMs: 0 } });
+      const app = await createTestApp({
+        moduleOptions: {
+          ...emulator.moduleOptions(),
+          timeoutMs: 300,
+          jwksMaxAgeMs: 20,
+          jwksMaxStaleMs: 20,
+          jwksCooldownMs: 0,
+        },
+      });
       try {
         const session = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(200);
         emulator.fault('jwks', { status: 500 });
         await new Promise((resolve) => setTimeout(resolve, 80));
         emulator.resetCalls();
         const statuses = await Promise.all(
-          Array.from({ length: 20 }, async () => (await request(`${app.url}/protected`, { cookies: { [JWT]: (await emulator.createSession()).jwt } })).status),
+          Array.from(
+            { length: 20 },
+            async () =>
+              (
+                await request(`${app.url}/protected`, {
+                  cookies: { [JWT_COOKIE]: (await emulator.createSession()).jwt },
+                })
+              ).status,
+          ),
         );
         expect(statuses).toEqual(Array(20).fill(503));
         expect(emulator.calls('jwks')).toBeLessThanOrEqual(2);
@@ -326,12 +385,15 @@ describe('CrossmintAuthModule', () => {
       const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), jwksCooldownMs: 60_000 } });
       try {
         const session = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(200);
         emulator.resetCalls();
         const flood = await Promise.all(
           Array.from({ length: 50 }, async (_, i) => {
-            const token = await emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: Math.floor(Date.now() / 1000) + 60 }, { key: 'foreign', kid: `kid-${i}` });
-            return (await request(`${app.url}/protected`, { cookies: { [JWT]: token } })).status;
+            const token = await emulator.signJwt(
+              { sub: 'u', aud: emulator.projectId, exp: nowSec() + 60 },
+              { key: 'foreign', kid: `kid-${i}` },
+            );
+            return (await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: token } })).status;
           }),
         );
         expect(flood).toEqual(Array(50).fill(401));
@@ -345,13 +407,13 @@ describe('CrossmintAuthModule', () => {
       const app = await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), jwksCooldownMs: 0 } });
       try {
         const before = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: before.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: before.jwt } })).status).toBe(200);
         await emulator.rotateKeys({ algorithm: 'RS256' });
         emulator.resetCalls();
         const after = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: after.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: after.jwt } })).status).toBe(200);
         expect(emulator.calls('jwks')).toBe(1);
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: before.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: before.jwt } })).status).toBe(200);
       } finally {
         await app.close();
       }
@@ -362,7 +424,7 @@ describe('CrossmintAuthModule', () => {
       try {
         emulator.resetCalls();
         const session = await emulator.createSession();
-        expect((await request(`${app.url}/protected`, { cookies: { [JWT]: session.jwt } })).status).toBe(200);
+        expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(200);
         expect(emulator.calls('jwks')).toBe(0);
       } finally {
         await app.close();

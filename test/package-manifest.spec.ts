@@ -89,7 +89,10 @@ describe('Package manifest', () => {
       if (subpath === './package.json') continue;
       const conditions = value as Record<string, Record<string, string>>;
       expect(Object.keys(conditions)).toEqual(['import', 'require']);
-      for (const [condition, folder] of [['import', 'esm'], ['require', 'cjs']]) {
+      for (const [condition, folder] of [
+        ['import', 'esm'],
+        ['require', 'cjs'],
+      ]) {
         expect(Object.keys(conditions[condition])).toEqual(['types', 'default']);
         expect(conditions[condition].default).toMatch(new RegExp(`^\\./dist/${folder}/.+\\.js$`));
         expect(conditions[condition].types).toBe(conditions[condition].default.replace(/\.js$/, '.d.ts'));
@@ -102,7 +105,9 @@ describe('Package manifest', () => {
     // node10 ignores exports; without typesVersions `import ... from 'nestjs-crossmint-auth/testing'` fails to
     // type-check in a classic Nest tsconfig. Same build folder as `types`, so one copy of each declaration.
     const subpaths = Object.keys(manifest.exports).filter((subpath) => subpath !== '.' && subpath !== './package.json');
-    const expected = Object.fromEntries(subpaths.map((subpath) => [subpath.slice(2), [manifest.exports[subpath].import.types]]));
+    const expected = Object.fromEntries(
+      subpaths.map((subpath) => [subpath.slice(2), [manifest.exports[subpath].import.types]]),
+    );
     expect(manifest.typesVersions).toEqual({ '*': expected });
     expect(manifest.types).toBe(manifest.exports['.'].import.types);
   });
@@ -132,7 +137,8 @@ describe('Package manifest', () => {
           const target = resolve(dirname(join(libDir, file)), specifier);
           const inTesting = target.startsWith(join(libDir, 'testing') + sep);
           if (!target.startsWith(libDir + sep)) offending.push(`${file}: ${specifier} is outside lib/`);
-          else if (inTesting && !file.startsWith('testing/')) offending.push(`${file}: ${specifier} pulls the emulator into the main entry`);
+          else if (inTesting && !file.startsWith('testing/'))
+            offending.push(`${file}: ${specifier} pulls the emulator into the main entry`);
         } else if (file.startsWith('testing/') && !isBuiltin(specifier) && packageName(specifier) !== 'jose') {
           offending.push(`${file}: ${specifier}`);
         }
@@ -155,7 +161,10 @@ describe('Package manifest', () => {
     // jest on Node 20 cannot require() an ES module, so an ESM-only dependency (jose 6, cookie 2) would
     // break a Nest 11 user's jest suite even though plain node 20.19+ loads it.
     const script = dependencies.map((name) => `require(${JSON.stringify(name)});`).join('');
-    const result = spawnSync(process.execPath, ['--no-experimental-require-module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--no-experimental-require-module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
@@ -167,7 +176,7 @@ describe('Package manifest', () => {
         execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
       } catch (error) {
         const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-        throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`);
+        throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`, { cause: error });
       }
     }, 120_000);
 

@@ -6,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisRefreshStore } from '../lib/index.js';
 import { sealRefreshOutcome } from '../lib/refresh-store/refresh-outcome-cipher.js';
 import { CrossmintAuthEmulator, type EmulatorSession } from '../lib/testing/index.js';
+import { nowSec } from '../lib/testing/emulator.utils.js';
+import { JWT_COOKIE, REFRESH_COOKIE } from './support/cookies.js';
 import { isCleared, request, type TestResponse } from './support/http.js';
 import { findRedisServer, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
-const JWT = 'crossmint-jwt';
-const REFRESH = 'crossmint-refresh-token';
 const PREFIX = 'test:crossmint-refresh:';
 const INSTANCES = 3;
 
@@ -29,7 +29,9 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
   beforeAll(async () => {
     if (!redisServerBinary) {
-      throw new Error('redis-server is not on PATH and CI requires this suite: install it with `apt-get install -y redis-server`');
+      throw new Error(
+        'redis-server is not on PATH and CI requires this suite: install it with `apt-get install -y redis-server`',
+      );
     }
     redisServer = await startRedisServer({ binary: redisServerBinary });
     emulator = await CrossmintAuthEmulator.start();
@@ -37,7 +39,11 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
       const client = connect(redisServer.port);
       clients.push(client);
       // Outcomes outlive any test step, so no assertion depends on how fast this machine is.
-      const refreshStore = new RedisRefreshStore(client, { keyPrefix: PREFIX, resultTtlMs: 10_000, unavailableTtlMs: 10_000 });
+      const refreshStore = new RedisRefreshStore(client, {
+        keyPrefix: PREFIX,
+        resultTtlMs: 10_000,
+        unavailableTtlMs: 10_000,
+      });
       apps.push(await createTestApp({ moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 2000, refreshStore } }));
     }
     inspector = connect(redisServer.port);
@@ -56,7 +62,9 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
   /** The key the store writes for a secret, as docs/redis.md describes it: an HMAC under a key derived from the API key. */
   function keyOf(secret: string, kind: '' | 'attempt:' | 'revoked:' = ''): string {
-    const hashKey = Buffer.from(hkdfSync('sha256', emulator.moduleOptions().apiKey, '', 'nestjs-crossmint-auth/refresh-secret-hash/v1', 32));
+    const hashKey = Buffer.from(
+      hkdfSync('sha256', emulator.moduleOptions().apiKey, '', 'nestjs-crossmint-auth/refresh-secret-hash/v1', 32),
+    );
     return PREFIX + kind + createHmac('sha256', hashKey).update(secret).digest('base64url');
   }
 
@@ -69,8 +77,10 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
   /** Request `i` goes to instance `i % 3`, as a load balancer would spread one browser's requests. */
   function spread(count: number, session: EmulatorSession, path = '/protected'): Promise<TestResponse[]> {
-    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
-    return Promise.all(Array.from({ length: count }, (_, i) => request(`${apps[i % INSTANCES].url}${path}`, { cookies })));
+    const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
+    return Promise.all(
+      Array.from({ length: count }, (_, i) => request(`${apps[i % INSTANCES].url}${path}`, { cookies })),
+    );
   }
 
   it('60 concurrent requests with one expired session, spread over three instances, make exactly one upstream refresh', async () => {
@@ -81,8 +91,8 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     expect(results.map((r) => r.status)).toEqual(Array(60).fill(200));
     expect(emulator.calls('refresh')).toBe(1);
     expect(results.every((r) => r.body.userId === session.userId)).toBe(true);
-    const jwts = new Set(results.map((r) => r.cookies[JWT]?.value));
-    const secrets = new Set(results.map((r) => r.cookies[REFRESH]?.value));
+    const jwts = new Set(results.map((r) => r.cookies[JWT_COOKIE]?.value));
+    const secrets = new Set(results.map((r) => r.cookies[REFRESH_COOKIE]?.value));
     expect(jwts.size).toBe(1);
     expect(secrets.size).toBe(1);
     expect([...jwts][0]).toMatch(/^ey/);
@@ -92,16 +102,19 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
   it('a late request on another instance with the consumed secret gets the same material from Redis', async () => {
     const session = await emulator.createSession({ expired: true });
-    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
     const first = await request(`${apps[0].url}/protected`, { cookies });
     expect(first.status).toBe(200);
 
-    const late = await Promise.all([request(`${apps[1].url}/protected`, { cookies }), request(`${apps[2].url}/protected`, { cookies })]);
+    const late = await Promise.all([
+      request(`${apps[1].url}/protected`, { cookies }),
+      request(`${apps[2].url}/protected`, { cookies }),
+    ]);
     expect(late.map((r) => r.status)).toEqual([200, 200]);
     expect(emulator.calls('refresh')).toBe(1);
     for (const res of late) {
-      expect(res.cookies[JWT].value).toBe(first.cookies[JWT].value);
-      expect(res.cookies[REFRESH].value).toBe(first.cookies[REFRESH].value);
+      expect(res.cookies[JWT_COOKIE].value).toBe(first.cookies[JWT_COOKIE].value);
+      expect(res.cookies[REFRESH_COOKIE].value).toBe(first.cookies[REFRESH_COOKIE].value);
     }
   });
 
@@ -110,8 +123,8 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     const session = await emulator.createSession({ expired: true, user: { email: 'plaintext-check@example.com' } });
     const [res] = await spread(3, session);
     expect(res.status).toBe(200);
-    const newJwt = res.cookies[JWT].value;
-    const newSecret = res.cookies[REFRESH].value;
+    const newJwt = res.cookies[JWT_COOKIE].value;
+    const newSecret = res.cookies[REFRESH_COOKIE].value;
 
     const keys = (await inspector.keys('*')).sort();
     expect(keys).toEqual([keyOf(session.refreshToken.secret), keyOf(session.refreshToken.secret, 'attempt:')].sort());
@@ -126,7 +139,14 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
     const stored = keys.join('\n') + '\n' + value;
     const jwtPayload = newJwt.split('.')[1];
-    for (const plaintext of [newJwt, jwtPayload, newSecret, session.refreshToken.secret, session.userId, 'plaintext-check@example.com']) {
+    for (const plaintext of [
+      newJwt,
+      jwtPayload,
+      newSecret,
+      session.refreshToken.secret,
+      session.userId,
+      'plaintext-check@example.com',
+    ]) {
       expect(stored.includes(plaintext)).toBe(false);
     }
     // Nor in the encodings a careless store would use.
@@ -141,7 +161,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(401));
     expect(emulator.calls('refresh')).toBe(1);
-    expect(results.every((r) => isCleared(r.cookies[JWT]) && isCleared(r.cookies[REFRESH]))).toBe(true);
+    expect(results.every((r) => isCleared(r.cookies[JWT_COOKIE]) && isCleared(r.cookies[REFRESH_COOKIE]))).toBe(true);
 
     // Later requests with that secret learn it from Redis, without calling Crossmint.
     const late = await spread(3, session);
@@ -172,16 +192,31 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
   });
 
   it('a value planted in Redis never becomes a session: not plaintext, not garbage, not a sealed JWT that does not verify', async () => {
-    const forgedJwt = await emulator.signJwt({ sub: 'attacker', aud: 'whatever', exp: Math.floor(Date.now() / 1000) + 600 }, { key: 'foreign' });
+    const forgedJwt = await emulator.signJwt(
+      { sub: 'attacker', aud: 'whatever', exp: nowSec() + 600 },
+      { key: 'foreign' },
+    );
     const validOtherUser = await emulator.createSession();
     const plants: Array<(secret: string, keyHash: string) => string> = [
-      () => JSON.stringify({ ok: true, result: { jwt: validOtherUser.jwt, refreshToken: validOtherUser.refreshToken, user: { id: validOtherUser.userId } } }),
+      () =>
+        JSON.stringify({
+          ok: true,
+          result: {
+            jwt: validOtherUser.jwt,
+            refreshToken: validOtherUser.refreshToken,
+            user: { id: validOtherUser.userId },
+          },
+        }),
       () => 'v1:' + Buffer.alloc(80, 7).toString('base64url'),
       // Sealed with the right secret (as only a holder of it could), but the JWT is signed by a foreign key.
       (secret, keyHash) =>
         sealRefreshOutcome(secret, keyHash, {
           ok: true,
-          result: { jwt: forgedJwt, refreshToken: { secret: 'forged', expiresAt: new Date(Date.now() + 60_000).toISOString() }, user: { id: 'attacker' } },
+          result: {
+            jwt: forgedJwt,
+            refreshToken: { secret: 'forged', expiresAt: new Date(Date.now() + 60_000).toISOString() },
+            user: { id: 'attacker' },
+          },
         }),
     ];
     for (const plant of plants) {
@@ -221,15 +256,20 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     /** Refreshes an expired session on instance 0: the consumed secret S0 and the new cookies (S1). */
     async function refreshedOnInstance0() {
       const session = await emulator.createSession({ expired: true });
-      const res = await request(`${apps[0].url}/protected`, { cookies: { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret } });
+      const res = await request(`${apps[0].url}/protected`, {
+        cookies: { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret },
+      });
       expect(res.status).toBe(200);
-      return { consumed: session.refreshToken.secret, next: { [JWT]: res.cookies[JWT].value, [REFRESH]: res.cookies[REFRESH].value } };
+      return {
+        consumed: session.refreshToken.secret,
+        next: { [JWT_COOKIE]: res.cookies[JWT_COOKIE].value, [REFRESH_COOKIE]: res.cookies[REFRESH_COOKIE].value },
+      };
     }
 
     it('logout with the new secret on instance 1: the consumed secret gets 401 on every instance, from its own memory or from Redis', async () => {
       const { consumed, next } = await refreshedOnInstance0();
       // Within the window, instance 2 hands out the result (and keeps it in memory too) before the logout.
-      expect((await request(`${apps[2].url}/protected`, { cookies: { [REFRESH]: consumed } })).status).toBe(200);
+      expect((await request(`${apps[2].url}/protected`, { cookies: { [REFRESH_COOKIE]: consumed } })).status).toBe(200);
 
       const logout = await request(`${apps[1].url}/logout`, { method: 'POST', cookies: next });
       expect(logout.status).toBe(201);
@@ -237,24 +277,29 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
       // Instances 0 and 2 hold the result in memory; instance 1 reads it from Redis.
       for (const app of apps) {
-        const replay = await request(`${app.url}/protected`, { cookies: { [REFRESH]: consumed } });
+        const replay = await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: consumed } });
         expect(replay.status).toBe(401);
-        expect(isCleared(replay.cookies[REFRESH])).toBe(true);
+        expect(isCleared(replay.cookies[REFRESH_COOKIE])).toBe(true);
       }
       expect(emulator.calls('refresh')).toBe(1);
     });
 
     it('logout with the consumed secret on instance 1: it is refused everywhere, and the secret its result handed out is revoked at Crossmint', async () => {
       const { consumed, next } = await refreshedOnInstance0();
-      const logout = await request(`${apps[1].url}/logout`, { method: 'POST', cookies: { [REFRESH]: consumed } });
+      const logout = await request(`${apps[1].url}/logout`, {
+        method: 'POST',
+        cookies: { [REFRESH_COOKIE]: consumed },
+      });
       expect(logout.status).toBe(201);
       expect(emulator.calls('logout')).toBe(2);
 
       for (const app of [apps[0], apps[2]]) {
-        expect((await request(`${app.url}/protected`, { cookies: { [REFRESH]: consumed } })).status).toBe(401);
+        expect((await request(`${app.url}/protected`, { cookies: { [REFRESH_COOKIE]: consumed } })).status).toBe(401);
       }
       expect(emulator.calls('refresh')).toBe(1);
-      expect((await request(`${apps[2].url}/protected`, { cookies: { [REFRESH]: next[REFRESH] } })).status).toBe(401);
+      expect(
+        (await request(`${apps[2].url}/protected`, { cookies: { [REFRESH_COOKIE]: next[REFRESH_COOKIE] } })).status,
+      ).toBe(401);
       expect(emulator.calls('refresh')).toBe(2);
     });
   });
@@ -262,7 +307,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
   it('an election key evicted mid-refresh: the request that takes over and is refused answers 503 and keeps the cookies', async () => {
     await inspector.flushall();
     const session = await emulator.createSession({ expired: true });
-    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
     // Both refresh calls are slow: instance 0's consumes the secret, then instance 1's is refused.
     emulator.fault('refresh', { delayMs: 1000, times: 2 });
 
@@ -276,10 +321,17 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     await inspector.config('RESETSTAT');
     const second = request(`${apps[1].url}/protected`, { cookies });
     // Instance 1 lost the election and polls the key (only it sends GETs now).
-    await until(async () => /cmdstat_get:calls=[1-9]/.test(await inspector.info('commandstats')), 'instance 1 waits on the election');
+    await until(
+      async () => /cmdstat_get:calls=[1-9]/.test(await inspector.info('commandstats')),
+      'instance 1 waits on the election',
+    );
 
     // Evict the lock, only if it is still instance 0's (its refresh has not finished).
-    const evicted = await inspector.eval("if string.sub(redis.call('GET', KEYS[1]) or '', 1, 5) == 'lock:' then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey);
+    const evicted = await inspector.eval(
+      "if string.sub(redis.call('GET', KEYS[1]) or '', 1, 5) == 'lock:' then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      lockKey,
+    );
     expect(evicted).toBe(1);
 
     const [winner, loser] = await Promise.all([first, second]);
@@ -292,20 +344,23 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     // The browser keeps instance 0's new session; a late request with the old cookies gets it too.
     const late = await request(`${apps[2].url}/protected`, { cookies });
     expect(late.status).toBe(200);
-    expect(late.cookies[JWT].value).toBe(winner.cookies[JWT].value);
+    expect(late.cookies[JWT_COOKIE].value).toBe(winner.cookies[JWT_COOKIE].value);
     expect(emulator.calls('refresh')).toBe(2);
   });
 
   it('an election key evicted mid-refresh: a request arriving afterwards, refused by Crossmint, answers 503 and keeps the cookies', async () => {
     await inspector.flushall();
     const session = await emulator.createSession({ expired: true });
-    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
     // Crossmint consumes the secret at once; instance 0's answer arrives late.
     emulator.fault('refresh', { answerDelayMs: 1000, times: 1 });
 
     const first = request(`${apps[0].url}/protected`, { cookies });
     const lockKey = keyOf(session.refreshToken.secret);
-    await until(async () => (await inspector.get(lockKey))?.startsWith('lock:') === true && emulator.calls('refresh') === 1, 'instance 0 called Crossmint');
+    await until(
+      async () => (await inspector.get(lockKey))?.startsWith('lock:') === true && emulator.calls('refresh') === 1,
+      'instance 0 called Crossmint',
+    );
     // Evicted (or lost in a failover): nobody is waiting on it.
     expect(await inspector.del(lockKey)).toBe(1);
 
@@ -319,7 +374,7 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
   it('a logout on instance 1 while instance 0 refreshes wins on every instance, and no refresh token stays live', async () => {
     await inspector.flushall();
     const session = await emulator.createSession({ expired: true });
-    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
     emulator.fault('refresh', { answerDelayMs: 500, times: 1 });
 
     const refreshing = request(`${apps[0].url}/protected`, { cookies });
@@ -329,14 +384,14 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
 
     const res = await refreshing;
     expect(res.status).toBe(401);
-    expect(isCleared(res.cookies[REFRESH])).toBe(true);
+    expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
     for (const app of apps) expect((await request(`${app.url}/protected`, { cookies })).status).toBe(401);
     expect(emulator.liveRefreshTokens(session.userId)).toBe(0);
   });
 
   it('Redis that stops answering: requests fall back after `commandTimeoutMs`, and the outcome lands in Redis once it answers', async () => {
     const session = await emulator.createSession({ expired: true });
-    const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+    const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
     const mark = logs.length;
     redisServer!.pause();
     let results: TestResponse[];
@@ -347,7 +402,9 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     }
     expect(results.map((r) => r.status)).toEqual(Array(5).fill(200));
     expect(emulator.calls('refresh')).toBe(1);
-    expect(logs.slice(mark).some((line) => line.startsWith('warn: Redis is unreachable (command timed out)'))).toBe(true);
+    expect(logs.slice(mark).some((line) => line.startsWith('warn: Redis is unreachable (command timed out)'))).toBe(
+      true,
+    );
 
     // Instance 0's late `SET NX` lock and then its result reach Redis in order: the result is what stays.
     const key = keyOf(session.refreshToken.secret);
@@ -359,14 +416,14 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     expect(stored).toMatch(/^v1:/);
     const late = await request(`${apps[1].url}/protected`, { cookies });
     expect(late.status).toBe(200);
-    expect(late.cookies[JWT].value).toBe(results[0].cookies[JWT].value);
+    expect(late.cookies[JWT_COOKIE].value).toBe(results[0].cookies[JWT_COOKIE].value);
     expect(emulator.calls('refresh')).toBe(1);
   });
 
   it('Redis killed mid-test: requests are still served through the local path, and a warning is logged', async () => {
     // Refreshed by instance 0 while Redis is up: instance 0 remembers the result itself.
     const before = await emulator.createSession({ expired: true });
-    const beforeCookies = { [JWT]: before.jwt, [REFRESH]: before.refreshToken.secret };
+    const beforeCookies = { [JWT_COOKIE]: before.jwt, [REFRESH_COOKIE]: before.refreshToken.secret };
     const refreshedBefore = await request(`${apps[0].url}/protected`, { cookies: beforeCookies });
     expect(refreshedBefore.status).toBe(200);
     const mark = logs.length;
@@ -375,41 +432,45 @@ describeRedis('RedisRefreshStore: refresh coordination across app instances (rea
     emulator.resetCalls();
 
     const valid = await emulator.createSession();
-    const validResults = await Promise.all(apps.map((app) => request(`${app.url}/protected`, { cookies: { [JWT]: valid.jwt } })));
+    const validResults = await Promise.all(
+      apps.map((app) => request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: valid.jwt } })),
+    );
     expect(validResults.map((r) => r.status)).toEqual([200, 200, 200]);
 
     // Each instance still collapses its own concurrent requests into one refresh.
     for (const app of apps) {
       const session = await emulator.createSession({ expired: true });
       emulator.fault('refresh', { delayMs: 100 });
-      const cookies = { [JWT]: session.jwt, [REFRESH]: session.refreshToken.secret };
+      const cookies = { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
       const results = await Promise.all(Array.from({ length: 20 }, () => request(`${app.url}/protected`, { cookies })));
       expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
-      expect(new Set(results.map((r) => r.cookies[JWT].value)).size).toBe(1);
+      expect(new Set(results.map((r) => r.cookies[JWT_COOKIE].value)).size).toBe(1);
     }
     expect(emulator.calls('refresh')).toBe(INSTANCES);
 
     const late = await request(`${apps[0].url}/protected`, { cookies: beforeCookies });
     expect(late.status).toBe(200);
-    expect(late.cookies[JWT].value).toBe(refreshedBefore.cookies[JWT].value);
+    expect(late.cookies[JWT_COOKIE].value).toBe(refreshedBefore.cookies[JWT_COOKIE].value);
     expect(emulator.calls('refresh')).toBe(INSTANCES);
 
     expect(logs.slice(mark).some((line) => line.startsWith('warn: Redis is unreachable'))).toBe(true);
     const logged = logs.join('\n');
-    for (const secret of [before.refreshToken.secret, before.jwt, valid.jwt]) expect(logged.includes(secret)).toBe(false);
+    for (const secret of [before.refreshToken.secret, before.jwt, valid.jwt])
+      expect(logged.includes(secret)).toBe(false);
   });
 
   it('once Redis is back, the instances coordinate through it again', async () => {
     const mark = logs.length;
     redisServer = await startRedisServer({ binary: redisServerBinary, port: redisServer!.port });
-    for (let attempt = 0; attempt < 100 && !clients.every((client) => client.status === 'ready'); attempt++) await sleep(100);
+    for (let attempt = 0; attempt < 100 && !clients.every((client) => client.status === 'ready'); attempt++)
+      await sleep(100);
     expect(clients.map((client) => client.status)).toEqual(Array(INSTANCES).fill('ready'));
 
     const session = await emulator.createSession({ expired: true });
     emulator.fault('refresh', { delayMs: 150 });
     const results = await spread(30, session);
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
-    expect(new Set(results.map((r) => r.cookies[JWT].value)).size).toBe(1);
+    expect(new Set(results.map((r) => r.cookies[JWT_COOKIE].value)).size).toBe(1);
     expect(emulator.calls('refresh')).toBe(1);
     expect(logs.slice(mark).some((line) => line.startsWith('log: Redis is reachable again'))).toBe(true);
   });

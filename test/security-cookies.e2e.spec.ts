@@ -1,13 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type MiddlewareConsumer, type NestMiddleware, type NestModule } from '@nestjs/common';
 import { resolveCrossmintAuthOptions } from '../lib/options/resolve-crossmint-auth-options.js';
 import type { CrossmintAuthCookieOptions } from '../lib/index.js';
-import { CrossmintAuthEmulator, type EmulatorSession } from '../lib/testing/index.js';
+import type { EmulatorSession } from '../lib/testing/index.js';
+import { HOST_JWT_COOKIE, HOST_REFRESH_COOKIE, JWT_COOKIE, REFRESH_COOKIE, sessionCookies } from './support/cookies.js';
+import { useEmulatorApps } from './support/emulator-apps.js';
 import { cookieHeader, isCleared, parseSetCookies, request } from './support/http.js';
-import { LogCapture } from './support/log-capture.js';
 import { rawRequest } from './support/raw-http.js';
-import { JWT_COOKIE, REFRESH_COOKIE, createWatchedApp, sessionCookies, type WatchedApp } from './support/security.js';
 import { TestController } from './support/test-app.js';
+import { createWatchedApp, type WatchedApp } from './support/watched-app.js';
 
 /** Sets cookies of its own before the guard runs, like a session or CSRF middleware would. */
 @Injectable()
@@ -32,34 +33,33 @@ class CookieMiddlewareModule implements NestModule {
  * `__Host-` names, HttpOnly where asked, and Set-Cookie headers of the handler and other middleware kept.
  */
 describe('security: cookie attributes', () => {
-  let emulator: CrossmintAuthEmulator;
-  const logs = new LogCapture();
+  const suite = useEmulatorApps({ logs: 'no-errors' });
   const apps: WatchedApp[] = [];
   const startApp = async (cookies: CrossmintAuthCookieOptions = {}, imports: any[] = []) => {
-    const app = await createWatchedApp({ moduleOptions: { ...emulator.moduleOptions(), cookies }, imports }, logs);
+    const app = await createWatchedApp(
+      { moduleOptions: { ...suite.emulator.moduleOptions(), cookies }, imports },
+      suite.logs,
+    );
     apps.push(app);
     return app;
   };
-
-  beforeAll(async () => {
-    emulator = await CrossmintAuthEmulator.start();
-  });
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
-    await emulator.stop();
-  });
-  beforeEach(() => emulator.resetCalls());
-  afterEach(() => expect(logs.errors()).toEqual([]));
+  afterAll(() => Promise.all(apps.map((app) => app.close())));
 
   /** A refresh (or a 401 clear) as seen by a browser on `host`: fetch cannot set Host, so the request goes raw. */
   async function viaHost(app: WatchedApp, host: string, cookies: Record<string, string>) {
-    const res = await rawRequest(app.url, { path: '/protected', headers: [['Host', host], ['Cookie', cookieHeader(cookies)]] });
+    const res = await rawRequest(app.url, {
+      path: '/protected',
+      headers: [
+        ['Host', host],
+        ['Cookie', cookieHeader(cookies)],
+      ],
+    });
     return { status: res.status, cookies: parseSetCookies(res.headers['set-cookie'] ?? []) };
   }
-  const expired = () => emulator.createSession({ expired: true });
+  const expired = () => suite.emulator.createSession({ expired: true });
   const dead = async (): Promise<EmulatorSession> => {
     const session = await expired();
-    emulator.revokeRefreshToken(session.refreshToken.secret);
+    suite.emulator.revokeRefreshToken(session.refreshToken.secret);
     return session;
   };
 
@@ -69,12 +69,15 @@ describe('security: cookie attributes', () => {
       app = await startApp();
     });
 
-    it.each(['app.example.com', 'app.example.com:8443', 'localhost.example.com', 'localhost.evil'])('sets Secure for Host %s', async (host) => {
-      const res = await viaHost(app, host, sessionCookies(await expired()));
-      expect(res.status).toBe(200);
-      expect(res.cookies[JWT_COOKIE].attributes.secure).toBe(true);
-      expect(res.cookies[REFRESH_COOKIE].attributes.secure).toBe(true);
-    });
+    it.each(['app.example.com', 'app.example.com:8443', 'localhost.example.com', 'localhost.evil'])(
+      'sets Secure for Host %s',
+      async (host) => {
+        const res = await viaHost(app, host, sessionCookies(await expired()));
+        expect(res.status).toBe(200);
+        expect(res.cookies[JWT_COOKIE].attributes.secure).toBe(true);
+        expect(res.cookies[REFRESH_COOKIE].attributes.secure).toBe(true);
+      },
+    );
 
     it.each(['localhost', 'localhost:3000', 'LOCALHOST:3000', 'app.localhost', '127.0.0.1:3000', '[::1]:3000'])(
       'leaves Secure off for plain-http development on Host %s',
@@ -121,16 +124,21 @@ describe('security: cookie attributes', () => {
   });
 
   it('marks the refresh cookie HttpOnly with httpOnlyRefreshToken, never the JWT cookie', async () => {
-    const res = await viaHost(await startApp({ httpOnlyRefreshToken: true }), 'app.example.com', sessionCookies(await expired()));
+    const res = await viaHost(
+      await startApp({ httpOnlyRefreshToken: true }),
+      'app.example.com',
+      sessionCookies(await expired()),
+    );
     expect(res.cookies[REFRESH_COOKIE].attributes.httponly).toBe(true);
     expect(res.cookies[JWT_COOKIE].attributes.httponly).toBeUndefined();
   });
 
   describe('__Host- cookie names', () => {
-    const HOST_JWT = '__Host-crossmint-jwt';
-    const HOST_REFRESH = '__Host-crossmint-refresh-token';
     const resolve = (cookies: CrossmintAuthCookieOptions) =>
-      resolveCrossmintAuthOptions({ ...emulator.moduleOptions(), cookies: { jwt: HOST_JWT, refreshToken: HOST_REFRESH, ...cookies } });
+      resolveCrossmintAuthOptions({
+        ...suite.emulator.moduleOptions(),
+        cookies: { jwt: HOST_JWT_COOKIE, refreshToken: HOST_REFRESH_COOKIE, ...cookies },
+      });
 
     it.each<[string, CrossmintAuthCookieOptions]>([
       ['secure: false', { secure: false }],
@@ -141,12 +149,22 @@ describe('security: cookie attributes', () => {
     });
 
     it('refuses a __Secure- name with secure: false, and SameSite=None with secure: false', () => {
-      expect(() => resolveCrossmintAuthOptions({ ...emulator.moduleOptions(), cookies: { jwt: '__Secure-jwt', secure: false } })).toThrow(/__Secure-/);
-      expect(() => resolveCrossmintAuthOptions({ ...emulator.moduleOptions(), cookies: { sameSite: 'none', secure: false } })).toThrow(/cookies\.sameSite/);
+      expect(() =>
+        resolveCrossmintAuthOptions({
+          ...suite.emulator.moduleOptions(),
+          cookies: { jwt: '__Secure-jwt', secure: false },
+        }),
+      ).toThrow(/__Secure-/);
+      expect(() =>
+        resolveCrossmintAuthOptions({
+          ...suite.emulator.moduleOptions(),
+          cookies: { sameSite: 'none', secure: false },
+        }),
+      ).toThrow(/cookies\.sameSite/);
     });
 
     it('fails the boot with a message naming the option', async () => {
-      await expect(startApp({ jwt: HOST_JWT, domain: 'example.com' })).rejects.toThrow(/option `cookies`/);
+      await expect(startApp({ jwt: HOST_JWT_COOKIE, domain: 'example.com' })).rejects.toThrow(/option `cookies`/);
     });
 
     it("resolves secure: 'auto' to always-Secure for them", () => {
@@ -154,27 +172,36 @@ describe('security: cookie attributes', () => {
     });
 
     it('writes, reads and clears them, Secure and host-only even on localhost', async () => {
-      const app = await startApp({ jwt: HOST_JWT, refreshToken: HOST_REFRESH });
+      const app = await startApp({ jwt: HOST_JWT_COOKIE, refreshToken: HOST_REFRESH_COOKIE });
       const session = await expired();
-      const refreshed = await viaHost(app, 'localhost:3000', { [HOST_JWT]: session.jwt, [HOST_REFRESH]: session.refreshToken.secret });
+      const refreshed = await viaHost(app, 'localhost:3000', {
+        [HOST_JWT_COOKIE]: session.jwt,
+        [HOST_REFRESH_COOKIE]: session.refreshToken.secret,
+      });
       expect(refreshed.status).toBe(200);
-      for (const name of [HOST_JWT, HOST_REFRESH]) {
+      for (const name of [HOST_JWT_COOKIE, HOST_REFRESH_COOKIE]) {
         expect(refreshed.cookies[name].attributes).toMatchObject({ path: '/', secure: true });
         expect(refreshed.cookies[name].attributes.domain).toBeUndefined();
       }
       expect(refreshed.cookies[JWT_COOKIE]).toBeUndefined();
 
-      const cookies = { [HOST_JWT]: refreshed.cookies[HOST_JWT].value, [HOST_REFRESH]: refreshed.cookies[HOST_REFRESH].value };
+      const cookies = {
+        [HOST_JWT_COOKIE]: refreshed.cookies[HOST_JWT_COOKIE].value,
+        [HOST_REFRESH_COOKIE]: refreshed.cookies[HOST_REFRESH_COOKIE].value,
+      };
       const again = await request(`${app.url}/protected`, { cookies });
       expect(again.status).toBe(200);
       expect(again.body.userId).toBe(session.userId);
-      expect(emulator.calls('refresh')).toBe(1);
+      expect(suite.emulator.calls('refresh')).toBe(1);
 
       const gone = await dead();
-      const cleared = await viaHost(app, 'localhost:3000', { [HOST_JWT]: gone.jwt, [HOST_REFRESH]: gone.refreshToken.secret });
+      const cleared = await viaHost(app, 'localhost:3000', {
+        [HOST_JWT_COOKIE]: gone.jwt,
+        [HOST_REFRESH_COOKIE]: gone.refreshToken.secret,
+      });
       expect(cleared.status).toBe(401);
-      expect(isCleared(cleared.cookies[HOST_REFRESH])).toBe(true);
-      expect(cleared.cookies[HOST_REFRESH].attributes.secure).toBe(true);
+      expect(isCleared(cleared.cookies[HOST_REFRESH_COOKIE])).toBe(true);
+      expect(cleared.cookies[HOST_REFRESH_COOKIE].attributes.secure).toBe(true);
     });
   });
 
@@ -183,7 +210,8 @@ describe('security: cookie attributes', () => {
     beforeAll(async () => {
       app = await startApp({}, [CookieMiddlewareModule]);
     });
-    const count = (setCookies: string[], name: string) => setCookies.filter((cookie) => cookie.startsWith(`${name}=`)).length;
+    const count = (setCookies: string[], name: string) =>
+      setCookies.filter((cookie) => cookie.startsWith(`${name}=`)).length;
 
     it('keeps a middleware cookie set before the guard refreshed', async () => {
       const res = await request(`${app.url}/protected`, { cookies: sessionCookies(await expired()) });
@@ -205,7 +233,10 @@ describe('security: cookie attributes', () => {
     });
 
     it('replaces an auth cookie another middleware wrote earlier instead of sending two', async () => {
-      const res = await request(`${app.url}/protected`, { cookies: sessionCookies(await expired()), headers: { 'x-stale-auth-cookie': '1' } });
+      const res = await request(`${app.url}/protected`, {
+        cookies: sessionCookies(await expired()),
+        headers: { 'x-stale-auth-cookie': '1' },
+      });
       expect(res.status).toBe(200);
       expect(count(res.setCookies, JWT_COOKIE)).toBe(1);
       expect(res.cookies[JWT_COOKIE].value).not.toBe('stale');

@@ -1,11 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:net';
 import { SignJWT } from 'jose';
 import type { CrossmintAuthModuleOptions } from '../lib/index.js';
 import { CrossmintAuthEmulator, type EmulatorFault } from '../lib/testing/index.js';
+import { nowSec } from '../lib/testing/emulator.utils.js';
+import { JWT_COOKIE, REFRESH_COOKIE, sessionCookies } from './support/cookies.js';
+import { useEmulatorApps } from './support/emulator-apps.js';
 import { isCleared, request, type TestResponse } from './support/http.js';
-import { LogCapture } from './support/log-capture.js';
-import { JWT_COOKIE, REFRESH_COOKIE, createWatchedApp, nowSec, sessionCookies, type WatchedApp } from './support/security.js';
+import { createWatchedApp, type WatchedApp } from './support/watched-app.js';
 
 const TIMEOUT_MS = 300;
 const SLOWER_THAN_TIMEOUT = { delayMs: 3 * TIMEOUT_MS };
@@ -16,26 +18,22 @@ const SLOWER_THAN_TIMEOUT = { delayMs: 3 * TIMEOUT_MS };
  * definitive 4xx from the refresh endpoint logs the user out; a bad answer is never written as a cookie.
  */
 describe('security: upstream faults', () => {
-  let emulator: CrossmintAuthEmulator;
-  let app: WatchedApp;
-  const logs = new LogCapture();
+  const suite = useEmulatorApps({ apps: () => ({ app: { moduleOptions: options() } }), logs: 'no-errors' });
   const options = (extra: Partial<CrossmintAuthModuleOptions> = {}): CrossmintAuthModuleOptions => ({
-    ...emulator.moduleOptions(),
+    ...suite.emulator.moduleOptions(),
     timeoutMs: TIMEOUT_MS,
     ...extra,
   });
 
   beforeAll(async () => {
-    emulator = await CrossmintAuthEmulator.start();
-    app = await createWatchedApp({ moduleOptions: options() }, logs);
-    expect((await request(`${app.url}/protected`, { cookies: { [JWT_COOKIE]: (await emulator.createSession()).jwt } })).status).toBe(200);
+    expect(
+      (
+        await request(`${suite.app.url}/protected`, {
+          cookies: { [JWT_COOKIE]: (await suite.emulator.createSession()).jwt },
+        })
+      ).status,
+    ).toBe(200);
   });
-  afterAll(async () => {
-    await app.close();
-    await emulator.stop();
-  });
-  beforeEach(() => emulator.reset());
-  afterEach(() => expect(logs.errors()).toEqual([]));
 
   function expectUnavailable(res: TestResponse): void {
     expect(res.status).toBe(503);
@@ -47,7 +45,11 @@ describe('security: upstream faults', () => {
   describe('refresh answers 200 with something that is not new auth material', () => {
     const expiresAt = () => new Date(Date.now() + 3_600_000).toISOString();
     const material = async (userId: string, patch: (body: any) => void = () => undefined) => {
-      const body: any = { jwt: await emulator.mintJwt({ sub: userId }), refresh: { secret: 'rotated-secret', expiresAt: expiresAt() }, user: { id: userId } };
+      const body: any = {
+        jwt: await suite.emulator.mintJwt({ sub: userId }),
+        refresh: { secret: 'rotated-secret', expiresAt: expiresAt() },
+        user: { id: userId },
+      };
       patch(body);
       return JSON.stringify(body);
     };
@@ -57,89 +59,139 @@ describe('security: upstream faults', () => {
       body.jwt = await makeJwt(userId);
       return JSON.stringify(body);
     };
-    const claims = (userId: string) => ({ sub: userId, aud: emulator.projectId, exp: nowSec() + 60 });
+    const claims = (userId: string) => ({ sub: userId, aud: suite.emulator.projectId, exp: nowSec() + 60 });
 
     const answers: Array<[string, (userId: string) => Promise<string>]> = [
-      ['a JWT signed by an unknown key', withJwt((userId) => emulator.signJwt(claims(userId), { key: 'foreign', kid: 'kid-unknown' }))],
-      ['a JWT signed by a foreign key under a real kid', withJwt((userId) => emulator.signJwt(claims(userId), { key: 'foreign' }))],
-      ['an unsigned (alg none) JWT', withJwt((userId) => emulator.signJwt(claims(userId), { alg: 'none' }))],
-      ['a JWT that names another user than its user field', withJwt(() => emulator.mintJwt({ sub: 'user-someone-else' }))],
-      ['a JWT for another project', withJwt((userId) => emulator.mintJwt({ sub: userId, audience: 'another-project' }))],
-      ['an already expired JWT', withJwt((userId) => emulator.mintJwt({ sub: userId, iat: nowSec() - 600, ttlSec: 60 }))],
+      [
+        'a JWT signed by an unknown key',
+        withJwt((userId) => suite.emulator.signJwt(claims(userId), { key: 'foreign', kid: 'kid-unknown' })),
+      ],
+      [
+        'a JWT signed by a foreign key under a real kid',
+        withJwt((userId) => suite.emulator.signJwt(claims(userId), { key: 'foreign' })),
+      ],
+      ['an unsigned (alg none) JWT', withJwt((userId) => suite.emulator.signJwt(claims(userId), { alg: 'none' }))],
+      [
+        'a JWT that names another user than its user field',
+        withJwt(() => suite.emulator.mintJwt({ sub: 'user-someone-else' })),
+      ],
+      [
+        'a JWT for another project',
+        withJwt((userId) => suite.emulator.mintJwt({ sub: userId, audience: 'another-project' })),
+      ],
+      [
+        'an already expired JWT',
+        withJwt((userId) => suite.emulator.mintJwt({ sub: userId, iat: nowSec() - 600, ttlSec: 60 })),
+      ],
       ['no jwt', (userId) => material(userId, (body) => delete body.jwt)],
       ['no refresh', (userId) => material(userId, (body) => delete body.refresh)],
       ['no refresh secret', (userId) => material(userId, (body) => delete body.refresh.secret)],
       ['an empty refresh secret', (userId) => material(userId, (body) => (body.refresh.secret = ''))],
       ['a numeric refresh secret', (userId) => material(userId, (body) => (body.refresh.secret = 42))],
-      ['a refresh secret with a ;', (userId) => material(userId, (body) => (body.refresh.secret = 'abc; Domain=evil.example'))],
-      ['a refresh secret with CR LF', (userId) => material(userId, (body) => (body.refresh.secret = 'abc\r\nSet-Cookie: x=1'))],
-      ['a refresh secret with a lone surrogate', async (userId) => (await material(userId, (body) => (body.refresh.secret = 'SURROGATE'))).replace('SURROGATE', 'abc\\ud800')],
+      [
+        'a refresh secret with a ;',
+        (userId) => material(userId, (body) => (body.refresh.secret = 'abc; Domain=evil.example')),
+      ],
+      [
+        'a refresh secret with CR LF',
+        (userId) => material(userId, (body) => (body.refresh.secret = 'abc\r\nSet-Cookie: x=1')),
+      ],
+      [
+        'a refresh secret with a lone surrogate',
+        async (userId) =>
+          (await material(userId, (body) => (body.refresh.secret = 'SURROGATE'))).replace('SURROGATE', 'abc\\ud800'),
+      ],
       ['a 5 KB refresh secret', (userId) => material(userId, (body) => (body.refresh.secret = 's'.repeat(5 * 1024)))],
       ['no expiresAt', (userId) => material(userId, (body) => delete body.refresh.expiresAt)],
-      ['an expiresAt that is not a date', (userId) => material(userId, (body) => (body.refresh.expiresAt = 'tomorrow-ish'))],
+      [
+        'an expiresAt that is not a date',
+        (userId) => material(userId, (body) => (body.refresh.expiresAt = 'tomorrow-ish')),
+      ],
       ['no user', (userId) => material(userId, (body) => delete body.user)],
       ['a user without id', (userId) => material(userId, (body) => (body.user = { email: 'a@example.com' }))],
       ['an HTML page', async () => '<!doctype html><html><body>Maintenance</body></html>'],
       ['an empty body', async () => ''],
       ['JSON null', async () => 'null'],
       ['a JSON array', async () => '[]'],
-      ['a 2 MB body', async (userId) => JSON.stringify({ ...JSON.parse(await material(userId)), padding: 'p'.repeat(2 * 1024 * 1024) })],
+      [
+        'a 2 MB body',
+        async (userId) =>
+          JSON.stringify({ ...JSON.parse(await material(userId)), padding: 'p'.repeat(2 * 1024 * 1024) }),
+      ],
     ];
 
     it.each(answers)('answers 503 and writes no cookie when refresh answers %s', async (_, makeBody) => {
-      const session = await emulator.createSession({ expired: true });
+      const session = await suite.emulator.createSession({ expired: true });
       const body = await makeBody(session.userId);
-      emulator.fault('refresh', { status: 200, body, contentType: body.startsWith('<') ? 'text/html' : 'application/json', times: 1 });
-      const res = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+      suite.emulator.fault('refresh', {
+        status: 200,
+        body,
+        contentType: body.startsWith('<') ? 'text/html' : 'application/json',
+        times: 1,
+      });
+      const res = await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) });
       expectUnavailable(res);
-      expect(emulator.calls('refresh')).toBe(1);
+      expect(suite.emulator.calls('refresh')).toBe(1);
     });
 
     it('answers 503 to a 204 without a body', async () => {
-      const session = await emulator.createSession({ expired: true });
-      emulator.fault('refresh', { status: 204, body: '', times: 1 });
-      expectUnavailable(await request(`${app.url}/protected`, { cookies: sessionCookies(session) }));
+      const session = await suite.emulator.createSession({ expired: true });
+      suite.emulator.fault('refresh', { status: 204, body: '', times: 1 });
+      expectUnavailable(await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) }));
     });
   });
 
   describe('refresh fails', () => {
-    it.each([500, 502, 503, 504, 429, 408])('answers 503, keeps the cookies and the session on a %i', async (status) => {
-      const session = await emulator.createSession({ expired: true });
-      emulator.fault('refresh', { status, body: JSON.stringify({ message: 'upstream trouble' }) });
-      expectUnavailable(await request(`${app.url}/protected`, { cookies: sessionCookies(session) }));
-      expectUnavailable(await request(`${app.url}/session`, { cookies: sessionCookies(session) }));
-      const optional = await request(`${app.url}/optional`, { cookies: sessionCookies(session) });
-      expect(optional.body).toEqual({ userId: null });
-      expect(optional.setCookies).toEqual([]);
+    it.each([500, 502, 503, 504, 429, 408])(
+      'answers 503, keeps the cookies and the session on a %i',
+      async (status) => {
+        const session = await suite.emulator.createSession({ expired: true });
+        suite.emulator.fault('refresh', { status, body: JSON.stringify({ message: 'upstream trouble' }) });
+        expectUnavailable(await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) }));
+        expectUnavailable(await request(`${suite.app.url}/session`, { cookies: sessionCookies(session) }));
+        const optional = await request(`${suite.app.url}/optional`, { cookies: sessionCookies(session) });
+        expect(optional.body).toEqual({ userId: null });
+        expect(optional.setCookies).toEqual([]);
 
-      emulator.clearFaults();
-      const recovered = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
-      expect(recovered.status).toBe(200);
-      expect(recovered.body.userId).toBe(session.userId);
-    });
+        suite.emulator.clearFaults();
+        const recovered = await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) });
+        expect(recovered.status).toBe(200);
+        expect(recovered.body.userId).toBe(session.userId);
+      },
+    );
 
     it('answers 503 and keeps the cookies when refresh is slower than timeoutMs', async () => {
-      const session = await emulator.createSession({ expired: true });
-      emulator.fault('refresh', { ...SLOWER_THAN_TIMEOUT, times: 1 });
-      expectUnavailable(await request(`${app.url}/protected`, { cookies: sessionCookies(session) }));
+      const session = await suite.emulator.createSession({ expired: true });
+      suite.emulator.fault('refresh', { ...SLOWER_THAN_TIMEOUT, times: 1 });
+      expectUnavailable(await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) }));
     });
 
-    it.each([400, 401, 403, 404])('answers 401 and clears both cookies on a %i (the refresh token is dead)', async (status) => {
-      const session = await emulator.createSession({ expired: true });
-      emulator.fault('refresh', { status, body: JSON.stringify({ message: 'Invalid refresh token' }), times: 1 });
-      const res = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
-      expect(res.status).toBe(401);
-      expect(isCleared(res.cookies[JWT_COOKIE])).toBe(true);
-      expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
-      expect(res.headers.get('cache-control')).toBe('private, no-store');
-    });
+    it.each([400, 401, 403, 404])(
+      'answers 401 and clears both cookies on a %i (the refresh token is dead)',
+      async (status) => {
+        const session = await suite.emulator.createSession({ expired: true });
+        suite.emulator.fault('refresh', {
+          status,
+          body: JSON.stringify({ message: 'Invalid refresh token' }),
+          times: 1,
+        });
+        const res = await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) });
+        expect(res.status).toBe(401);
+        expect(isCleared(res.cookies[JWT_COOKIE])).toBe(true);
+        expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
+        expect(res.headers.get('cache-control')).toBe('private, no-store');
+      },
+    );
 
     it('answers 503 when Crossmint is unreachable, while JWTs keep verifying against a static key set', async () => {
-      const unreachable = await createWatchedApp({ moduleOptions: options({ baseUrl: await closedPortUrl(), jwks: emulator.jwks() }) }, logs);
+      const unreachable = await createWatchedApp(
+        { moduleOptions: options({ baseUrl: await closedPortUrl(), jwks: suite.emulator.jwks() }) },
+        suite.logs,
+      );
       try {
-        const valid = await emulator.createSession();
+        const valid = await suite.emulator.createSession();
         expect((await request(`${unreachable.url}/protected`, { cookies: sessionCookies(valid) })).status).toBe(200);
-        const expired = await emulator.createSession({ expired: true });
+        const expired = await suite.emulator.createSession({ expired: true });
         expectUnavailable(await request(`${unreachable.url}/protected`, { cookies: sessionCookies(expired) }));
         const logout = await request(`${unreachable.url}/logout`, { method: 'POST', cookies: sessionCookies(expired) });
         expect(logout.status).toBe(201);
@@ -157,20 +209,20 @@ describe('security: upstream faults', () => {
       ['a timeout', SLOWER_THAN_TIMEOUT],
       ['a 401 (refresh token already dead)', { status: 401 }],
     ])('on %s', async (_, fault) => {
-      const session = await emulator.createSession();
-      emulator.fault('logout', { ...fault, times: 1 });
-      const res = await request(`${app.url}/logout`, { method: 'POST', cookies: sessionCookies(session) });
+      const session = await suite.emulator.createSession();
+      suite.emulator.fault('logout', { ...fault, times: 1 });
+      const res = await request(`${suite.app.url}/logout`, { method: 'POST', cookies: sessionCookies(session) });
       expect(res.status).toBe(201);
       expect(isCleared(res.cookies[JWT_COOKIE])).toBe(true);
       expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
-      expect(emulator.calls('logout')).toBe(1);
+      expect(suite.emulator.calls('logout')).toBe(1);
     });
 
     it('revokes the refresh token when Crossmint is up', async () => {
-      const session = await emulator.createSession({ expired: true });
-      const res = await request(`${app.url}/logout`, { method: 'POST', cookies: sessionCookies(session) });
+      const session = await suite.emulator.createSession({ expired: true });
+      const res = await request(`${suite.app.url}/logout`, { method: 'POST', cookies: sessionCookies(session) });
       expect(isCleared(res.cookies[REFRESH_COOKIE])).toBe(true);
-      const replay = await request(`${app.url}/protected`, { cookies: sessionCookies(session) });
+      const replay = await request(`${suite.app.url}/protected`, { cookies: sessionCookies(session) });
       expect(replay.status).toBe(401);
     });
   });
@@ -183,9 +235,9 @@ describe('security: upstream faults', () => {
       ['a JSON array', { status: 200, body: '[{"id":"x"}]' }],
       ['a 401 (API key refused)', { status: 401 }],
     ])('answers 503 to %s, never returning it as a user', async (_, fault) => {
-      const user = emulator.createUser();
-      emulator.fault('user', { ...fault, times: 1 });
-      const res = await request(`${app.url}/users/${user.id}`);
+      const user = suite.emulator.createUser();
+      suite.emulator.fault('user', { ...fault, times: 1 });
+      const res = await request(`${suite.app.url}/users/${user.id}`);
       expect(res.status).toBe(503);
       expect(res.body.id).toBeUndefined();
     });
@@ -202,27 +254,27 @@ describe('security: upstream faults', () => {
       ['a 2 MB body', { status: 200, body: JSON.stringify({ keys: [], padding: 'p'.repeat(2 * 1024 * 1024) }) }],
       ['an answer slower than timeoutMs', SLOWER_THAN_TIMEOUT],
     ])('answers 503, not 401, and keeps the cookies on %s', async (_, fault) => {
-      const cold = await createWatchedApp({ moduleOptions: options() }, logs);
+      const cold = await createWatchedApp({ moduleOptions: options() }, suite.logs);
       try {
-        emulator.fault('jwks', fault);
-        const session = await emulator.createSession({ expired: true });
+        suite.emulator.fault('jwks', fault);
+        const session = await suite.emulator.createSession({ expired: true });
         expectUnavailable(await request(`${cold.url}/protected`, { cookies: sessionCookies(session) }));
-        expect(emulator.calls('refresh')).toBe(0);
+        expect(suite.emulator.calls('refresh')).toBe(0);
       } finally {
         await cold.close();
       }
     });
 
     it('does not hammer a failing JWKS endpoint, and recovers once it answers', async () => {
-      const cold = await createWatchedApp({ moduleOptions: options() }, logs);
+      const cold = await createWatchedApp({ moduleOptions: options() }, suite.logs);
       try {
-        emulator.fault('jwks', { status: 500 });
-        const session = await emulator.createSession();
+        suite.emulator.fault('jwks', { status: 500 });
+        const session = await suite.emulator.createSession();
         expectUnavailable(await request(`${cold.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } }));
         expectUnavailable(await request(`${cold.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } }));
-        expect(emulator.calls('jwks')).toBe(1);
+        expect(suite.emulator.calls('jwks')).toBe(1);
 
-        emulator.clearFaults();
+        suite.emulator.clearFaults();
         await sleep(1_100); // the cold-start retry pause
         expect((await request(`${cold.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(200);
       } finally {
@@ -231,18 +283,23 @@ describe('security: upstream faults', () => {
     });
 
     it('never verifies with a symmetric key slipped into the key set', async () => {
-      const cold = await createWatchedApp({ moduleOptions: options() }, logs);
+      const cold = await createWatchedApp({ moduleOptions: options() }, suite.logs);
       try {
         const secret = new TextEncoder().encode('a-secret-the-attacker-knows-0123456789');
-        const poisoned = { keys: [...emulator.jwks().keys, { kty: 'oct', kid: 'poison', alg: 'HS256', k: Buffer.from(secret).toString('base64url') }] };
-        emulator.fault('jwks', { status: 200, body: JSON.stringify(poisoned) });
+        const poisoned = {
+          keys: [
+            ...suite.emulator.jwks().keys,
+            { kty: 'oct', kid: 'poison', alg: 'HS256', k: Buffer.from(secret).toString('base64url') },
+          ],
+        };
+        suite.emulator.fault('jwks', { status: 200, body: JSON.stringify(poisoned) });
         const forged = await new SignJWT({ sub: 'user-forged' })
           .setProtectedHeader({ alg: 'HS256', kid: 'poison' })
-          .setAudience(emulator.projectId)
+          .setAudience(suite.emulator.projectId)
           .setExpirationTime('5m')
           .sign(secret);
         expect((await request(`${cold.url}/protected`, { cookies: { [JWT_COOKIE]: forged } })).status).toBe(401);
-        const genuine = await emulator.createSession();
+        const genuine = await suite.emulator.createSession();
         expect((await request(`${cold.url}/protected`, { cookies: { [JWT_COOKIE]: genuine.jwt } })).status).toBe(200);
       } finally {
         await cold.close();
@@ -252,27 +309,49 @@ describe('security: upstream faults', () => {
 
   describe('JWKS down while keys are cached', () => {
     it('keeps passing valid JWTs past jwksMaxAgeMs (stale keys served)', async () => {
-      const stale = await createWatchedApp({ moduleOptions: options({ jwksMaxAgeMs: 0, jwksCooldownMs: 0 }) }, logs);
+      const stale = await createWatchedApp(
+        { moduleOptions: options({ jwksMaxAgeMs: 0, jwksCooldownMs: 0 }) },
+        suite.logs,
+      );
       try {
-        expect((await request(`${stale.url}/protected`, { cookies: { [JWT_COOKIE]: (await emulator.createSession()).jwt } })).status).toBe(200);
-        emulator.fault('jwks', { status: 503 });
+        expect(
+          (
+            await request(`${stale.url}/protected`, {
+              cookies: { [JWT_COOKIE]: (await suite.emulator.createSession()).jwt },
+            })
+          ).status,
+        ).toBe(200);
+        suite.emulator.fault('jwks', { status: 503 });
         for (let i = 0; i < 5; i++) {
-          const session = await emulator.createSession();
-          expect((await request(`${stale.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(200);
+          const session = await suite.emulator.createSession();
+          expect((await request(`${stale.url}/protected`, { cookies: { [JWT_COOKIE]: session.jwt } })).status).toBe(
+            200,
+          );
         }
-        expect(emulator.calls('jwks')).toBeGreaterThan(1);
+        expect(suite.emulator.calls('jwks')).toBeGreaterThan(1);
       } finally {
         await stale.close();
       }
     });
 
     it('stops trusting cached keys past jwksMaxAgeMs + jwksMaxStaleMs: 503, not 401', async () => {
-      const bounded = await createWatchedApp({ moduleOptions: options({ jwksMaxAgeMs: 0, jwksMaxStaleMs: 0 }) }, logs);
+      const bounded = await createWatchedApp(
+        { moduleOptions: options({ jwksMaxAgeMs: 0, jwksMaxStaleMs: 0 }) },
+        suite.logs,
+      );
       try {
-        expect((await request(`${bounded.url}/protected`, { cookies: { [JWT_COOKIE]: (await emulator.createSession()).jwt } })).status).toBe(200);
-        emulator.fault('jwks', { status: 503 });
+        expect(
+          (
+            await request(`${bounded.url}/protected`, {
+              cookies: { [JWT_COOKIE]: (await suite.emulator.createSession()).jwt },
+            })
+          ).status,
+        ).toBe(200);
+        suite.emulator.fault('jwks', { status: 503 });
         await sleep(5);
-        expectUnavailable(await request(`${bounded.url}/protected`, { cookies: sessionCookies(await emulator.createSession()) }));
+        expectUnavailable(
+          await request(`${bounded.url}/protected`, { cookies: sessionCookies(await suite.emulator.createSession()) }),
+        );
       } finally {
         await bounded.close();
       }
@@ -286,7 +365,10 @@ describe('security: upstream faults', () => {
 
     beforeAll(async () => {
       own = await CrossmintAuthEmulator.start();
-      flood = await createWatchedApp({ moduleOptions: { ...own.moduleOptions(), timeoutMs: TIMEOUT_MS, jwksCooldownMs: COOLDOWN_MS } }, logs);
+      flood = await createWatchedApp(
+        { moduleOptions: { ...own.moduleOptions(), timeoutMs: TIMEOUT_MS, jwksCooldownMs: COOLDOWN_MS } },
+        suite.logs,
+      );
     });
     afterAll(async () => {
       await flood.close();
@@ -296,14 +378,23 @@ describe('security: upstream faults', () => {
     const randomKidTokens = (count: number) =>
       Promise.all(
         Array.from({ length: count }, (_, i) =>
-          own.signJwt({ sub: 'user-flood', aud: own.projectId, exp: nowSec() + 60 }, { key: 'foreign', kid: `kid-${i}-${Math.random()}` }),
+          own.signJwt(
+            { sub: 'user-flood', aud: own.projectId, exp: nowSec() + 60 },
+            { key: 'foreign', kid: `kid-${i}-${Math.random()}` },
+          ),
         ),
       );
-    const sendAll = (tokens: string[]) => Promise.all(tokens.map((jwt) => request(`${flood.url}/protected`, { headers: { authorization: `Bearer ${jwt}` } })));
+    const sendAll = (tokens: string[]) =>
+      Promise.all(
+        tokens.map((jwt) => request(`${flood.url}/protected`, { headers: { authorization: `Bearer ${jwt}` } })),
+      );
 
     it('fetches the JWKS at most once per cooldown window', async () => {
       const [first, second] = [await randomKidTokens(100), await randomKidTokens(100)];
-      expect((await request(`${flood.url}/protected`, { cookies: { [JWT_COOKIE]: (await own.createSession()).jwt } })).status).toBe(200);
+      expect(
+        (await request(`${flood.url}/protected`, { cookies: { [JWT_COOKIE]: (await own.createSession()).jwt } }))
+          .status,
+      ).toBe(200);
       expect(own.calls('jwks')).toBe(1);
 
       // Within the cooldown that began with the first fetch: no fetch at all.

@@ -51,29 +51,48 @@ export class CrossmintApi {
 
   /** The new material for a refresh secret; Crossmint's `refresh` field is the module's `refreshToken` from here on. */
   async refresh(secret: string): Promise<CrossmintRefreshResult> {
-    const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, { refresh: secret });
+    const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, {
+      refresh: secret,
+    });
     if (isClientError(status)) {
       // A refused API key, or one Crossmint could not be asked about, must not pass for a dead refresh token.
-      if (status === 401 && (await this.checkApiKey()) !== 'accepted') throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000);
+      if (status === 401 && (await this.checkApiKey()) !== 'accepted')
+        throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000);
       throw new CrossmintAuthenticationError('Session expired or revoked');
     }
     if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, retryAfterSec);
     if (!isRefreshAnswer(json)) throw this.unavailable('refresh', 'malformed answer');
-    return { jwt: json.jwt, refreshToken: { secret: json.refresh.secret, expiresAt: json.refresh.expiresAt }, user: json.user };
+    return {
+      jwt: json.jwt,
+      refreshToken: { secret: json.refresh.secret, expiresAt: json.refresh.expiresAt },
+      user: json.user,
+    };
   }
 
   async logout(secret: string): Promise<void> {
-    const { status, retryAfterSec } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, { refresh: secret });
+    const { status, retryAfterSec } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, {
+      refresh: secret,
+    });
     // A refresh token Crossmint no longer knows is as logged out as it gets.
     if (status >= 300 && !isClientError(status)) throw this.unavailable('logout', `status ${status}`, retryAfterSec);
   }
 
   async getUser(userId: string): Promise<CrossmintUser> {
     // '.' and '..' are dot segments even when percent-encoded: URL parsing would drop them from the path.
-    if (typeof userId !== 'string' || userId === '' || userId === '.' || userId.length > MAX_USER_ID_LENGTH || /\.\.|[\x00-\x1f\x7f]/.test(userId)) {
+    if (
+      typeof userId !== 'string' ||
+      userId === '' ||
+      userId === '.' ||
+      userId.length > MAX_USER_ID_LENGTH ||
+      /\.\.|\p{Cc}/u.test(userId)
+    ) {
       throw new BadRequestException('Invalid user id');
     }
-    const { status, json, retryAfterSec } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(encodeURIComponent(userId)));
+    const { status, json, retryAfterSec } = await this.call(
+      'user',
+      'GET',
+      CROSSMINT_API_PATHS.user(encodeURIComponent(userId)),
+    );
     if (status === 404) throw new NotFoundException('User not found');
     if (status !== 200) throw this.unavailable('user', `status ${status}`, retryAfterSec);
     if (!isObject(json) || typeof json.id !== 'string') throw this.unavailable('user', 'malformed answer');
@@ -97,7 +116,9 @@ export class CrossmintApi {
     const done = this.askApiKeyStatus();
     const check = { until: Number.POSITIVE_INFINITY, done };
     this.apiKeyCheck = check;
-    void done.then((status) => (check.until = Date.now() + API_KEY_CHECK_INTERVAL_MS / (status === 'unknown' ? 10 : 1)));
+    void done.then(
+      (status) => (check.until = Date.now() + API_KEY_CHECK_INTERVAL_MS / (status === 'unknown' ? 10 : 1)),
+    );
     return done;
   }
 
@@ -136,7 +157,11 @@ export class CrossmintApi {
       const reason = (error as Error)?.name === 'TimeoutError' ? 'timed out' : 'unreachable';
       throw this.unavailable(name, reason);
     }
-    return { status: response.status, json: parseJson(response.body), retryAfterSec: parseRetryAfter(response.headers?.['retry-after']) };
+    return {
+      status: response.status,
+      json: parseJson(response.body),
+      retryAfterSec: parseRetryAfter(response.headers?.['retry-after']),
+    };
   }
 
   private unavailable(name: CallName, reason: string, retryAfterSec?: number): CrossmintServiceUnavailableError {

@@ -1,5 +1,9 @@
 import { MAX_RESPONSE_BYTES } from '../crossmint-auth.constants.js';
-import type { CrossmintHttpClient, CrossmintHttpRequest, CrossmintHttpResponse } from '../interfaces/crossmint-http-client.interface.js';
+import type {
+  CrossmintHttpClient,
+  CrossmintHttpRequest,
+  CrossmintHttpResponse,
+} from '../interfaces/crossmint-http-client.interface.js';
 
 /** The default client: the platform's `fetch`, aborted after `timeoutMs`, body size capped. */
 export class FetchCrossmintHttpClient implements CrossmintHttpClient {

@@ -51,7 +51,10 @@ export class CrossmintAuthCookies {
       }
     } else {
       // Newer browser SDKs write project-scoped names; read those first, then the configured (legacy) ones.
-      this.primary = { jwt: unique([scoped.jwt, cookies.jwt]), refresh: unique([scoped.refresh, cookies.refreshToken]) };
+      this.primary = {
+        jwt: unique([scoped.jwt, cookies.jwt]),
+        refresh: unique([scoped.refresh, cookies.refreshToken]),
+      };
     }
     const fallbackNames = this.fallback ? [...this.fallback.jwt, ...this.fallback.refresh] : [];
     this.readNames = [...this.primary.jwt, ...this.primary.refresh, ...fallbackNames];
@@ -110,7 +113,11 @@ export class CrossmintAuthCookies {
     const jwtEnd = this.primary.jwt.length;
     const primaryEnd = jwtEnd + this.primary.refresh.length;
     if (!this.fallback || hasValue(values, 0, primaryEnd)) {
-      return { jwt: pick(values, 0, jwtEnd, isJwtCandidate), refreshSecret: pick(values, jwtEnd, primaryEnd, isRefreshSecret), source: 'cookie' };
+      return {
+        jwt: pick(values, 0, jwtEnd, isJwtCandidate),
+        refreshSecret: pick(values, jwtEnd, primaryEnd, isRefreshSecret),
+        source: 'cookie',
+      };
     }
     const fallbackJwtEnd = primaryEnd + this.fallback.jwt.length;
     return {
@@ -165,7 +172,9 @@ export class CrossmintAuthCookies {
   private warnHeadersSent(): void {
     if (this.warnedHeadersSent) return;
     this.warnedHeadersSent = true;
-    this.logger.warn('Auth cookies could not be written: the response headers were already sent. Resolve the session before streaming');
+    this.logger.warn(
+      'Auth cookies could not be written: the response headers were already sent. Resolve the session before streaming',
+    );
   }
 
   private setCookies(response: ResponseLike, cookies: ResponseCookie[]): void {
@@ -182,7 +191,12 @@ function hasValue(values: Array<string | undefined>, from: number, to: number): 
 }
 
 /** The first non-empty of `values[from, to)`, decoded; undefined when it is not `usable`. */
-function pick(values: Array<string | undefined>, from: number, to: number, usable: (value: string) => boolean): string | undefined {
+function pick(
+  values: Array<string | undefined>,
+  from: number,
+  to: number,
+  usable: (value: string) => boolean,
+): string | undefined {
   for (let i = from; i < to; i++) {
     const encoded = values[i];
     if (encoded) {

@@ -2,7 +2,8 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
-import { getHttpContext, type HttpContext } from '../platform/http-context.js';
+import type { HttpContext } from '../interfaces/http-message.interface.js';
+import { getHttpContext } from '../platform/http-context.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
 

@@ -1,7 +1,8 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, switchMap, type Observable } from 'rxjs';
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
-import { getHttpContext, type HttpContext } from '../platform/http-context.js';
+import type { HttpContext } from '../interfaces/http-message.interface.js';
+import { getHttpContext } from '../platform/http-context.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
 

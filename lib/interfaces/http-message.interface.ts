@@ -12,3 +12,10 @@ export interface RequestLike {
 export interface ResponseLike {
   getHeader(name: string): unknown;
 }
+
+/** The request and response behind an execution context, as the guard's and interceptor's seams see them. */
+export interface HttpContext {
+  request: RequestLike & { user?: unknown };
+  /** Missing where the transport has none (a GraphQL context without `res`): then there is no refresh. */
+  response?: ResponseLike;
+}

@@ -43,7 +43,12 @@ export class CrossmintJwtVerifier {
 
   /** `verify` for a token just missed in `cached`: the whole check, then the cache. */
   async verifyUncached(token: string): Promise<CrossmintJwtPayload> {
-    if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token) || !token.split('.').every(isCanonicalBase64url)) {
+    if (
+      typeof token !== 'string' ||
+      token.length > MAX_JWT_LENGTH ||
+      !COMPACT_JWS.test(token) ||
+      !token.split('.').every(isCanonicalBase64url)
+    ) {
       throw invalidToken();
     }
 
@@ -51,7 +56,10 @@ export class CrossmintJwtVerifier {
     let payload: JWTPayload;
     let alg: string | undefined;
     try {
-      ({ payload, protectedHeader: { alg } } = await jwtVerify(token, this.keyStore.getKey, {
+      ({
+        payload,
+        protectedHeader: { alg },
+      } = await jwtVerify(token, this.keyStore.getKey, {
         algorithms: CROSSMINT_JWT_ALGORITHMS,
         audience: this.options.projectId,
         clockTolerance: this.options.clockToleranceSec,
@@ -69,10 +77,15 @@ export class CrossmintJwtVerifier {
     // Its first two segments are a slice of `stored`: V8 keeps the mirror as a rope over `stored` and its own
     // 86-character signature: about 190 bytes an entry (one token length at most, were it ever flattened).
     const signatureAt = stored.lastIndexOf('.') + 1;
-    const mirror = alg === 'ES256' ? stored.slice(0, signatureAt) + mirrorEs256Signature(stored.slice(signatureAt)) : undefined;
+    const mirror =
+      alg === 'ES256' ? stored.slice(0, signatureAt) + mirrorEs256Signature(stored.slice(signatureAt)) : undefined;
     // Keys that changed while this token was checked may have dropped its key: verify it again next time.
     if (this.keyStore.version === keysVersion) {
-      this.verified.set(cacheKeyOf(stored), { token: stored, mirror, claims }, (claims.exp + this.options.clockToleranceSec) * 1000);
+      this.verified.set(
+        cacheKeyOf(stored),
+        { token: stored, mirror, claims },
+        (claims.exp + this.options.clockToleranceSec) * 1000,
+      );
     }
     return claims;
   }

@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput, type KeyLike } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTHeaderParameters,
+  type FlattenedJWSInput,
+  type KeyLike,
+} from 'jose';
 import { CrossmintApi } from '../api/crossmint-api.js';
 import { CROSSMINT_AUTH_OPTIONS, JWKS_COLD_RETRY_MS } from '../crossmint-auth.constants.js';
 import { CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
@@ -53,7 +60,8 @@ export class JwksKeyStore {
       return keySet;
     }
     // No usable keys (cold start, or stale for too long): try again, but do not hammer a JWKS endpoint that is down.
-    if (!this.loading && Date.now() - this.lastAttemptAt < JWKS_COLD_RETRY_MS) throw new CrossmintServiceUnavailableError();
+    if (!this.loading && Date.now() - this.lastAttemptAt < JWKS_COLD_RETRY_MS)
+      throw new CrossmintServiceUnavailableError();
     return this.load();
   }
 

@@ -22,7 +22,9 @@ export function parseCrossmintApiKey(apiKey: string): CrossmintApiKeyInfo {
     throw keyError('`apiKey` is a client key (ck_…); the server needs a server key (sk_…) from the Crossmint console.');
   }
   if (type !== 'sk' || environment === undefined || payload === undefined || rest.length > 0 || payload === '') {
-    throw keyError('`apiKey` is not a Crossmint server key; expected the form sk_<environment>_<key> from the Crossmint console.');
+    throw keyError(
+      '`apiKey` is not a Crossmint server key; expected the form sk_<environment>_<key> from the Crossmint console.',
+    );
   }
   if (environment === 'live' || environment === 'test') {
     throw keyError(

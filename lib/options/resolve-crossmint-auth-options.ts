@@ -1,6 +1,11 @@
 import type { JSONWebKeySet } from 'jose';
 import { isPrefixedCookieName } from '../cookies/cookie-names.js';
-import { CROSSMINT_AUTH_DEFAULTS, CROSSMINT_BASE_URLS, DEFAULT_JWT_COOKIE, DEFAULT_REFRESH_COOKIE } from '../crossmint-auth.constants.js';
+import {
+  CROSSMINT_AUTH_DEFAULTS,
+  CROSSMINT_BASE_URLS,
+  DEFAULT_JWT_COOKIE,
+  DEFAULT_REFRESH_COOKIE,
+} from '../crossmint-auth.constants.js';
 import { CrossmintAuthOptionsError } from '../crossmint-auth.errors.js';
 import type {
   CrossmintAuthCookieOptions,
@@ -43,15 +48,33 @@ export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions)
     jwks: options.jwks === undefined ? undefined : checkJwks(options.jwks),
     cookies: resolveCookies(options.cookies ?? {}, routes?.refresh !== undefined),
     acceptBearerToken: bool('acceptBearerToken', options.acceptBearerToken, CROSSMINT_AUTH_DEFAULTS.acceptBearerToken),
-    clockToleranceSec: num('clockToleranceSec', options.clockToleranceSec, CROSSMINT_AUTH_DEFAULTS.clockToleranceSec, 0),
+    clockToleranceSec: num(
+      'clockToleranceSec',
+      options.clockToleranceSec,
+      CROSSMINT_AUTH_DEFAULTS.clockToleranceSec,
+      0,
+    ),
     httpClient: checkHttpClient(options.httpClient),
     timeoutMs: num('timeoutMs', options.timeoutMs, CROSSMINT_AUTH_DEFAULTS.timeoutMs, 1),
     jwksMaxAgeMs: num('jwksMaxAgeMs', options.jwksMaxAgeMs, CROSSMINT_AUTH_DEFAULTS.jwksMaxAgeMs, 0),
     jwksMaxStaleMs: num('jwksMaxStaleMs', options.jwksMaxStaleMs, CROSSMINT_AUTH_DEFAULTS.jwksMaxStaleMs, 0),
     jwksCooldownMs: num('jwksCooldownMs', options.jwksCooldownMs, CROSSMINT_AUTH_DEFAULTS.jwksCooldownMs, 0),
-    verifiedTokenCacheSize: int('verifiedTokenCacheSize', options.verifiedTokenCacheSize, CROSSMINT_AUTH_DEFAULTS.verifiedTokenCacheSize),
-    refreshResultTtlMs: num('refreshResultTtlMs', options.refreshResultTtlMs, CROSSMINT_AUTH_DEFAULTS.refreshResultTtlMs, 0),
-    refreshResultCacheSize: int('refreshResultCacheSize', options.refreshResultCacheSize, CROSSMINT_AUTH_DEFAULTS.refreshResultCacheSize),
+    verifiedTokenCacheSize: int(
+      'verifiedTokenCacheSize',
+      options.verifiedTokenCacheSize,
+      CROSSMINT_AUTH_DEFAULTS.verifiedTokenCacheSize,
+    ),
+    refreshResultTtlMs: num(
+      'refreshResultTtlMs',
+      options.refreshResultTtlMs,
+      CROSSMINT_AUTH_DEFAULTS.refreshResultTtlMs,
+      0,
+    ),
+    refreshResultCacheSize: int(
+      'refreshResultCacheSize',
+      options.refreshResultCacheSize,
+      CROSSMINT_AUTH_DEFAULTS.refreshResultCacheSize,
+    ),
     refreshStore: checkRefreshStore(options.refreshStore),
     routes,
   };
@@ -88,8 +111,12 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boole
       throw optionError(`cookies.${name}`, 'must be a valid cookie name');
     }
   }
-  if (resolved.jwt === resolved.refreshToken) throw optionError('cookies.refreshToken', 'must differ from `cookies.jwt`');
-  if (resolved.domain !== undefined && (typeof resolved.domain !== 'string' || !/^[.A-Za-z0-9-]+$/.test(resolved.domain))) {
+  if (resolved.jwt === resolved.refreshToken)
+    throw optionError('cookies.refreshToken', 'must differ from `cookies.jwt`');
+  if (
+    resolved.domain !== undefined &&
+    (typeof resolved.domain !== 'string' || !/^[.A-Za-z0-9-]+$/.test(resolved.domain))
+  ) {
     throw optionError('cookies.domain', 'must be a domain name');
   }
   if (typeof resolved.path !== 'string' || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(resolved.path)) {
@@ -106,23 +133,31 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boole
   }
   const names = [resolved.jwt, resolved.refreshToken];
   if (names.some((name) => /^__(host|secure)-/i.test(name) && !isPrefixedCookieName(name))) {
-    throw optionError('cookies', "needs its prefixes spelled '__Host-' or '__Secure-': older browsers enforce them in that case only");
+    throw optionError(
+      'cookies',
+      "needs its prefixes spelled '__Host-' or '__Secure-': older browsers enforce them in that case only",
+    );
   }
   const hostPrefixed = names.some((name) => /^__Host-/i.test(name));
   if (hostPrefixed && (resolved.secure === false || resolved.domain !== undefined || resolved.path !== '/')) {
     throw optionError('cookies', "with a '__Host-' name requires secure, path '/' and no domain");
   }
   const securePrefixed = names.some((name) => /^__Secure-/i.test(name));
-  if (securePrefixed && resolved.secure === false) throw optionError('cookies', "with a '__Secure-' name requires secure");
+  if (securePrefixed && resolved.secure === false)
+    throw optionError('cookies', "with a '__Secure-' name requires secure");
   if (isPrefixedCookieName(resolved.jwt) !== isPrefixedCookieName(resolved.refreshToken)) {
     // Else a plantable unprefixed cookie would decide what happens to the prefixed one.
-    throw optionError('cookies', "needs a '__Host-' or '__Secure-' prefix on both `jwt` and `refreshToken`, or on neither");
+    throw optionError(
+      'cookies',
+      "needs a '__Host-' or '__Secure-' prefix on both `jwt` and `refreshToken`, or on neither",
+    );
   }
   if (resolved.readUnprefixed && !isPrefixedCookieName(resolved.jwt)) {
     throw optionError('cookies.readUnprefixed', "applies only with '__Host-' or '__Secure-' names");
   }
   // Browsers drop these cookies without `Secure`, even from http://localhost, so 'auto' cannot leave it off.
-  if (resolved.secure === 'auto' && (hostPrefixed || securePrefixed || resolved.sameSite === 'none')) resolved.secure = true;
+  if (resolved.secure === 'auto' && (hostPrefixed || securePrefixed || resolved.sameSite === 'none'))
+    resolved.secure = true;
   return resolved;
 }
 

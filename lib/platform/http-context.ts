@@ -1,9 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
+import type { HttpContext, ResponseLike } from '../interfaces/http-message.interface.js';
 
-export interface HttpContext {
-  request: RequestLike & { user?: unknown };
-  response?: ResponseLike;
+/** What a GraphQL context holds: Apollo's `{ req, res }`, Mercurius' `{ reply }` (and whatever the app adds). */
+interface GraphqlContext {
+  req?: HttpContext['request'] & { res?: ResponseLike };
+  request?: HttpContext['request'] & { res?: ResponseLike };
+  res?: ResponseLike;
+  reply?: ResponseLike;
 }
 
 /**
@@ -16,7 +19,7 @@ export function getHttpContext(context: ExecutionContext): HttpContext {
   // What switchToHttp().getRequest() / getResponse() return, without the three closures it assigns to the context.
   if (type === 'http') return { request: context.getArgByIndex(0), response: context.getArgByIndex(1) };
   if (type === 'graphql') {
-    const gqlContext = context.getArgByIndex<Record<string, any> | undefined>(2) ?? {};
+    const gqlContext = context.getArgByIndex<GraphqlContext | undefined>(2) ?? {};
     const request = gqlContext.req ?? gqlContext.request;
     const response = gqlContext.res ?? gqlContext.reply ?? request?.res;
     if (request?.headers) return { request, response };

@@ -73,13 +73,19 @@ export function setResponseHeader(response: ResponseLike, name: string, value: s
 export function setResponseCookies(response: ResponseLike, cookies: ResponseCookie[]): void {
   if (headersSent(response)) return;
   const names = new Set(cookies.map((cookie) => cookie.name));
-  const others = responseSetCookies(response).filter((cookie) => !names.has(cookie.slice(0, cookie.indexOf('=')).trim()));
+  const others = responseSetCookies(response).filter(
+    (cookie) => !names.has(cookie.slice(0, cookie.indexOf('=')).trim()),
+  );
   if (isFastifyReply(response) && typeof response.setCookie === 'function') {
     response.removeHeader('set-cookie');
     if (others.length > 0) response.header('set-cookie', others);
-    for (const { name, value, options } of cookies) response.setCookie(name, value, { ...FASTIFY_COOKIE_DEFAULTS_OFF, ...options });
+    for (const { name, value, options } of cookies)
+      response.setCookie(name, value, { ...FASTIFY_COOKIE_DEFAULTS_OFF, ...options });
   } else {
-    setResponseHeader(response, 'Set-Cookie', [...others, ...cookies.map(({ name, value, options }) => serialize(name, value, options))]);
+    setResponseHeader(response, 'Set-Cookie', [
+      ...others,
+      ...cookies.map(({ name, value, options }) => serialize(name, value, options)),
+    ]);
   }
 }
 

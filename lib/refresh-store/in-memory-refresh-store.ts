@@ -34,7 +34,11 @@ export class InMemoryRefreshStore implements CrossmintRefreshStore {
     this.recent.useHashKey(key);
   }
 
-  run(secret: string, refresh: () => Promise<CrossmintRefreshResult>, id = this.recent.idOf(secret)): Promise<CrossmintRefreshResult> {
+  run(
+    secret: string,
+    refresh: () => Promise<CrossmintRefreshResult>,
+    id = this.recent.idOf(secret),
+  ): Promise<CrossmintRefreshResult> {
     const recent = this.recent.get(id);
     if (recent === REFUSED) return Promise.reject(new CrossmintAuthenticationError('Session expired or revoked'));
     if (recent) return Promise.resolve(recent);

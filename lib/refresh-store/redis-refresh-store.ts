@@ -2,7 +2,11 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REDIS_REFRESH_STORE_DEFAULTS as DEFAULTS } from '../crossmint-auth.constants.js';
-import { CrossmintAuthenticationError, CrossmintAuthOptionsError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import {
+  CrossmintAuthenticationError,
+  CrossmintAuthOptionsError,
+  CrossmintServiceUnavailableError,
+} from '../crossmint-auth.errors.js';
 import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
 import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
 import type { RedisRefreshStoreClient } from '../interfaces/redis-refresh-store-client.interface.js';
@@ -76,7 +80,10 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     options: RedisRefreshStoreOptions = {},
   ) {
     if (typeof redis?.get !== 'function' || typeof redis?.set !== 'function') {
-      throw new CrossmintAuthOptionsError('RedisRefreshStore: the first argument must be a Redis client (an ioredis instance).', 'redis');
+      throw new CrossmintAuthOptionsError(
+        'RedisRefreshStore: the first argument must be a Redis client (an ioredis instance).',
+        'redis',
+      );
     }
     if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') {
       throw new CrossmintAuthOptionsError('RedisRefreshStore: option `keyPrefix` must be a string.', 'keyPrefix');
@@ -90,7 +97,10 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     this.commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULTS.commandTimeoutMs);
     const localCacheSize = options.localCacheSize ?? DEFAULTS.localCacheSize;
     if (!Number.isInteger(localCacheSize) || localCacheSize < 0) {
-      throw new CrossmintAuthOptionsError('RedisRefreshStore: option `localCacheSize` must be a whole number >= 0.', 'localCacheSize');
+      throw new CrossmintAuthOptionsError(
+        'RedisRefreshStore: option `localCacheSize` must be a whole number >= 0.',
+        'localCacheSize',
+      );
     }
     // In front of Redis: refusals cost no Redis round, and results seen here outlive a Redis outage.
     this.local = new RecentRefreshes(this.resultTtlMs, localCacheSize);
@@ -99,13 +109,20 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
   /** Called by the module with a key derived from its API key: every instance names a secret alike. */
   setSecretHashKey(key: Buffer): void {
     if (this.hashKey && !this.hashKey.equals(key)) {
-      throw new CrossmintAuthOptionsError('RedisRefreshStore: one store cannot serve modules with different API keys.', 'refreshStore');
+      throw new CrossmintAuthOptionsError(
+        'RedisRefreshStore: one store cannot serve modules with different API keys.',
+        'refreshStore',
+      );
     }
     this.hashKey = key;
     this.local.useHashKey(key);
   }
 
-  async run(secret: string, refresh: () => Promise<CrossmintRefreshResult>, id = this.keyHash(secret)): Promise<CrossmintRefreshResult> {
+  async run(
+    secret: string,
+    refresh: () => Promise<CrossmintRefreshResult>,
+    id = this.keyHash(secret),
+  ): Promise<CrossmintRefreshResult> {
     const recent = this.local.get(id);
     if (recent === REFUSED) throw new CrossmintAuthenticationError('Session expired or revoked');
     try {
@@ -147,7 +164,11 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     );
   }
 
-  private async runShared(secret: string, keyHash: string, refresh: () => Promise<CrossmintRefreshResult>): Promise<CrossmintRefreshResult> {
+  private async runShared(
+    secret: string,
+    keyHash: string,
+    refresh: () => Promise<CrossmintRefreshResult>,
+  ): Promise<CrossmintRefreshResult> {
     const key = this.keyPrefix + keyHash;
     const lock = LOCK_PREFIX + randomBytes(12).toString('base64url');
     let shared: string | typeof ELECTED | typeof TOOK_OVER;
@@ -159,7 +180,8 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       // outcome (after it, on the same connection) keeps other instances from waiting on a lock nobody holds.
       return this.refreshAndShare(secret, keyHash, key, lock, refresh, false);
     }
-    if (shared === ELECTED || shared === TOOK_OVER) return this.refreshAndShare(secret, keyHash, key, lock, refresh, shared === TOOK_OVER);
+    if (shared === ELECTED || shared === TOOK_OVER)
+      return this.refreshAndShare(secret, keyHash, key, lock, refresh, shared === TOOK_OVER);
     const result = this.open(secret, keyHash, shared);
     await this.assertNotRevoked([keyHash, this.keyHash(result.refreshToken.secret)]);
     return result;
@@ -170,7 +192,11 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
    * consumed (it waited on one, or an earlier attempt's marker outlived the lock: an evicted key, a failover),
    * else the sealed outcome another instance shared.
    */
-  private async electOrWait(key: string, keyHash: string, lock: string): Promise<string | typeof ELECTED | typeof TOOK_OVER> {
+  private async electOrWait(
+    key: string,
+    keyHash: string,
+    lock: string,
+  ): Promise<string | typeof ELECTED | typeof TOOK_OVER> {
     const deadline = Date.now() + this.waitTimeoutMs;
     let value: string | null = null;
     let contended = false;
@@ -179,7 +205,9 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
         if (value === null) {
           if ((await this.command(() => this.redis.set(key, lock, 'PX', this.lockTtlMs, 'NX'))) === 'OK') {
             if (contended) return TOOK_OVER;
-            const first = await this.command(() => this.redis.set(this.attemptKey(keyHash), '1', 'PX', this.lockTtlMs, 'NX'));
+            const first = await this.command(() =>
+              this.redis.set(this.attemptKey(keyHash), '1', 'PX', this.lockTtlMs, 'NX'),
+            );
             return first === 'OK' ? ELECTED : TOOK_OVER;
           }
           contended = true;
@@ -215,11 +243,16 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       // After taking over, a refusal may only mean that the previous holder consumed the secret (and its
       // request got the new session): answer as an outage, which keeps the cookies, rather than log the user out.
       const maybeConsumed = tookOver && error instanceof CrossmintAuthenticationError;
-      if (maybeConsumed) this.logger.warn('Crossmint refused a refresh taken over from a vanished election; answering 503');
+      if (maybeConsumed)
+        this.logger.warn('Crossmint refused a refresh taken over from a vanished election; answering 503');
       const failure: RefreshOutcome =
         error instanceof CrossmintAuthenticationError && !maybeConsumed
           ? { ok: false, error: 'unauthorized' }
-          : { ok: false, error: 'unavailable', retryAfterSec: error instanceof CrossmintServiceUnavailableError ? error.retryAfterSec : undefined };
+          : {
+              ok: false,
+              error: 'unavailable',
+              retryAfterSec: error instanceof CrossmintServiceUnavailableError ? error.retryAfterSec : undefined,
+            };
       const ttl = failure.error === 'unauthorized' ? this.resultTtlMs : this.unavailableTtlMs;
       await this.shareFailure(key, lock, sealRefreshOutcome(secret, keyHash, failure), ttl);
       throw maybeConsumed ? new CrossmintServiceUnavailableError() : error;
@@ -271,7 +304,8 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
   }
 
   private keyHash(secret: string): string {
-    if (!this.hashKey) throw new Error('RedisRefreshStore: pass it to CrossmintAuthModule as `refreshStore`, which gives it its key.');
+    if (!this.hashKey)
+      throw new Error('RedisRefreshStore: pass it to CrossmintAuthModule as `refreshStore`, which gives it its key.');
     return hashRefreshSecret(secret, this.hashKey);
   }
 
@@ -307,7 +341,9 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     } catch (error) {
       if (!this.redisDown) {
         this.redisDown = true;
-        this.logger.warn(`Redis is unreachable (${reason(error)}); refreshes are coordinated within this instance only until it is back`);
+        this.logger.warn(
+          `Redis is unreachable (${reason(error)}); refreshes are coordinated within this instance only until it is back`,
+        );
       }
       throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(reason(error));
     } finally {

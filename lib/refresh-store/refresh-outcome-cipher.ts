@@ -46,7 +46,8 @@ function deriveKey(secret: string): Buffer {
 
 function isRefreshOutcome(value: unknown): value is RefreshOutcome {
   if (!isObject(value)) return false;
-  if (value.ok === false) return value.error === 'unauthorized' || (value.error === 'unavailable' && isRetryAfter(value.retryAfterSec));
+  if (value.ok === false)
+    return value.error === 'unauthorized' || (value.error === 'unavailable' && isRetryAfter(value.retryAfterSec));
   if (value.ok !== true || !isObject(value.result)) return false;
   const { jwt, refreshToken, user } = value.result;
   return (
@@ -60,9 +61,13 @@ function isRefreshOutcome(value: unknown): value is RefreshOutcome {
 }
 
 function isRetryAfter(value: unknown): boolean {
-  return value === undefined || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_RETRY_AFTER_SEC);
+  return (
+    value === undefined ||
+    (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_RETRY_AFTER_SEC)
+  );
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- narrowed field by field by the callers
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -62,13 +62,20 @@ export class CrossmintAuthRoutes implements OnModuleInit {
   async refresh(request: RouteRequest, response: ResponseLike): Promise<void> {
     const fromBody = readBodySecret(request);
     const cookie = this.cookies.readCookieCredentials(request);
-    const credentials = fromBody ? { refreshSecret: fromBody, source: 'cookie' as const } : { ...cookie, jwt: undefined };
+    const credentials = fromBody
+      ? { refreshSecret: fromBody, source: 'cookie' as const }
+      : { ...cookie, jwt: undefined };
     let session;
     try {
       session = await this.sessions.resolveCredentials(credentials, { request, response }, 'caller');
     } catch (error) {
       // The cookies were just cleared, so the browser is logged out: the cookie's own token must not stay live.
-      if (error instanceof CrossmintAuthenticationError && fromBody && cookie.refreshSecret && cookie.refreshSecret !== fromBody) {
+      if (
+        error instanceof CrossmintAuthenticationError &&
+        fromBody &&
+        cookie.refreshSecret &&
+        cookie.refreshSecret !== fromBody
+      ) {
         await this.auth.logout(request);
       }
       throw error;
@@ -91,7 +98,17 @@ export class CrossmintAuthRoutes implements OnModuleInit {
   private serve(route: RouteName): (request: RouteRequest, response: ResponseLike) => Promise<void> {
     const method = this[route] as (...args: unknown[]) => unknown;
     const only = { guards: true, interceptors: false, filters: false };
-    const handler = this.contextCreator.create(this, method, route, undefined, undefined, undefined, undefined, only, 'http');
+    const handler = this.contextCreator.create(
+      this,
+      method,
+      route,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      only,
+      'http',
+    );
     return async (request, response) => {
       try {
         // Before the guards, so that a cross-site page cannot spend its victim's rate limit.
@@ -114,7 +131,11 @@ export class CrossmintAuthRoutes implements OnModuleInit {
     const status = error.getStatus();
     const body = error.getResponse();
     // A string response gets the shape Nest's own exception filter gives it.
-    this.adapterHost.httpAdapter.reply(response, typeof body === 'object' ? body : { statusCode: status, message: body }, status);
+    this.adapterHost.httpAdapter.reply(
+      response,
+      typeof body === 'object' ? body : { statusCode: status, message: body },
+      status,
+    );
   }
 }
 

@@ -17,7 +17,9 @@ export function isJwtCandidate(value: unknown): value is string {
 }
 
 /** RFC 6265 cookie-octets: what a cookie carries and reads back unchanged (no blank, quote, `,`, `;` or `\\`). */
-const REFRESH_SECRET = new RegExp(`^[\\x21\\x23-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]{1,${MAX_REFRESH_SECRET_LENGTH}}$`);
+const REFRESH_SECRET = new RegExp(
+  `^[\\x21\\x23-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]{1,${MAX_REFRESH_SECRET_LENGTH}}$`,
+);
 
 /**
  * A refresh secret that may be sent to Crossmint or written to a cookie, wherever it came from (a cookie, a body,
@@ -33,7 +35,10 @@ export function explicitCredentials(tokens: CrossmintTokens): CrossmintCredentia
   const jwt = tokens.jwt === '' ? undefined : tokens.jwt;
   const refreshToken = tokens.refreshToken;
   const refreshSecret = typeof refreshToken === 'object' && refreshToken !== null ? refreshToken.secret : refreshToken;
-  if ((jwt !== undefined && !isJwtCandidate(jwt)) || (refreshSecret !== undefined && refreshSecret !== '' && !isRefreshSecret(refreshSecret))) {
+  if (
+    (jwt !== undefined && !isJwtCandidate(jwt)) ||
+    (refreshSecret !== undefined && refreshSecret !== '' && !isRefreshSecret(refreshSecret))
+  ) {
     throw new CrossmintAuthenticationError('Invalid or expired token');
   }
   return { jwt, refreshSecret: refreshSecret || undefined, source: 'explicit' };

@@ -30,7 +30,8 @@ export class CrossmintSessionRefresher {
     private readonly verifier: CrossmintJwtVerifier,
   ) {
     this.store =
-      options.refreshStore ?? new InMemoryRefreshStore({ resultTtlMs: options.refreshResultTtlMs, maxSize: options.refreshResultCacheSize });
+      options.refreshStore ??
+      new InMemoryRefreshStore({ resultTtlMs: options.refreshResultTtlMs, maxSize: options.refreshResultCacheSize });
     // Every instance shares the API key, so a shared store names secrets alike everywhere with nothing to configure.
     this.hashKey = deriveRefreshSecretHashKey(options.apiKey);
     this.store.setSecretHashKey?.(this.hashKey);
@@ -65,11 +66,17 @@ export class CrossmintSessionRefresher {
       // The secret is still revoked at Crossmint; only the grace window runs its course.
       this.logger.warn(`Refresh store failed to end a grace window: ${(error as Error)?.name ?? 'unknown error'}`);
     }
-    await Promise.all([secret, next].filter((value): value is string => !!value).map((value) => this.api.logout(value)));
+    await Promise.all(
+      [secret, next].filter((value): value is string => !!value).map((value) => this.api.logout(value)),
+    );
   }
 
   /** A logout that landed while this refresh was in flight wins: the new refresh token is revoked in turn. */
-  private async unlessRevoked(secret: string, id: string, result: CrossmintRefreshResult): Promise<CrossmintRefreshResult> {
+  private async unlessRevoked(
+    secret: string,
+    id: string,
+    result: CrossmintRefreshResult,
+  ): Promise<CrossmintRefreshResult> {
     if (!(await this.store.isRevoked?.(secret, id))) return result;
     await this.api.logout(result.refreshToken.secret).catch(() => undefined);
     throw new CrossmintAuthenticationError('Session expired or revoked');

@@ -44,30 +44,55 @@ export class CrossmintSessionResolver {
    * The session of a request (its cookies, or its Bearer token). A session whose JWT was verified before comes
    * back as is, not in a promise: that keeps the guard and the interceptor synchronous for a signed-in user.
    */
-  resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: 'interceptor'): CrossmintSession | undefined | Promise<CrossmintSession | undefined>;
-  resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: 'guard' | 'caller'): CrossmintSession | Promise<CrossmintSession>;
+  resolveRequest(
+    request: RequestLike,
+    response: ResponseLike | undefined,
+    door: 'interceptor',
+  ): CrossmintSession | undefined | Promise<CrossmintSession | undefined>;
+  resolveRequest(
+    request: RequestLike,
+    response: ResponseLike | undefined,
+    door: 'guard' | 'caller',
+  ): CrossmintSession | Promise<CrossmintSession>;
   resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: SessionDoor) {
     const credentials = this.cookies.readCredentials(request);
     if (door === 'interceptor' && !credentials.jwt && !credentials.refreshSecret) return undefined;
     return this.resolveFor(credentials, { request, response }, door);
   }
 
-  resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: 'interceptor'): CrossmintSession | Promise<CrossmintSession | undefined>;
-  resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: 'guard' | 'caller'): CrossmintSession | Promise<CrossmintSession>;
+  resolveCredentials(
+    credentials: CrossmintCredentials,
+    http: HttpPair,
+    door: 'interceptor',
+  ): CrossmintSession | Promise<CrossmintSession | undefined>;
+  resolveCredentials(
+    credentials: CrossmintCredentials,
+    http: HttpPair,
+    door: 'guard' | 'caller',
+  ): CrossmintSession | Promise<CrossmintSession>;
   resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor) {
     return this.resolveFor(credentials, http, door);
   }
 
-  private resolveFor(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor): CrossmintSession | Promise<CrossmintSession | undefined> {
+  private resolveFor(
+    credentials: CrossmintCredentials,
+    http: HttpPair,
+    door: SessionDoor,
+  ): CrossmintSession | Promise<CrossmintSession | undefined> {
     const claims = credentials.jwt ? this.verifier.cached(credentials.jwt) : undefined;
     if (claims) return verifiedSession(credentials.jwt!, claims, credentials.refreshSecret);
     return this.settle(credentials, http, door);
   }
 
-  private async settle(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor): Promise<CrossmintSession | undefined> {
+  private async settle(
+    credentials: CrossmintCredentials,
+    http: HttpPair,
+    door: SessionDoor,
+  ): Promise<CrossmintSession | undefined> {
     try {
       const session = await this.resolve(credentials, door === 'caller' || http.response !== undefined);
-      if (session.refreshed && http.response) this.cookies.write(http.response, session as RefreshedCrossmintSession, http.request);
+      if (session.refreshed && http.response)
+        this.cookies.write(http.response, session as RefreshedCrossmintSession, http.request);
       return session;
     } catch (error) {
       if (http.response) this.applyFailure(error, credentials, http, door);
@@ -81,7 +106,10 @@ export class CrossmintSessionResolver {
    * `CrossmintServiceUnavailableError`. Not `refreshable` when nobody could store rotated material: refreshing
    * would spend the one-time refresh token for nothing and log the user out, so that is a 401 instead.
    */
-  private async resolve({ jwt, refreshSecret, source }: CrossmintCredentials, refreshable: boolean): Promise<CrossmintSession> {
+  private async resolve(
+    { jwt, refreshSecret, source }: CrossmintCredentials,
+    refreshable: boolean,
+  ): Promise<CrossmintSession> {
     if (jwt) {
       try {
         return verifiedSession(jwt, await this.verifier.verifyUncached(jwt), refreshSecret);
@@ -100,9 +128,15 @@ export class CrossmintSessionResolver {
   }
 
   /** A definitive failure clears the cookies it came from; an outage sets `Retry-After` (not for the interceptor). */
-  private applyFailure(error: unknown, credentials: CrossmintCredentials, { request, response }: HttpPair, door: SessionDoor): void {
+  private applyFailure(
+    error: unknown,
+    credentials: CrossmintCredentials,
+    { request, response }: HttpPair,
+    door: SessionDoor,
+  ): void {
     if (error instanceof CrossmintAuthenticationError) {
-      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshSecret)) this.cookies.clear(response!, credentials, request);
+      if (credentials.source === 'cookie' && (credentials.jwt || credentials.refreshSecret))
+        this.cookies.clear(response!, credentials, request);
     } else if (error instanceof CrossmintServiceUnavailableError && door !== 'interceptor') {
       setResponseHeader(response!, 'Retry-After', String(error.retryAfterSec));
     }

@@ -7,12 +7,25 @@ import type {
 } from '../interfaces/crossmint-session.interface.js';
 
 /** The session of a JWT that verified, with the refresh secret it came with (if any). */
-export function verifiedSession(jwt: string, claims: CrossmintJwtPayload, refreshSecret: string | undefined): CrossmintSession {
-  return { jwt, claims, userId: claims.sub, refreshToken: refreshSecret ? { secret: refreshSecret } : undefined, refreshed: false };
+export function verifiedSession(
+  jwt: string,
+  claims: CrossmintJwtPayload,
+  refreshSecret: string | undefined,
+): CrossmintSession {
+  return {
+    jwt,
+    claims,
+    userId: claims.sub,
+    refreshToken: refreshSecret ? { secret: refreshSecret } : undefined,
+    refreshed: false,
+  };
 }
 
 /** The session of refreshed material whose JWT verified. */
-export function refreshedSession({ jwt, refreshToken, user }: CrossmintRefreshResult, claims: CrossmintJwtPayload): RefreshedCrossmintSession {
+export function refreshedSession(
+  { jwt, refreshToken, user }: CrossmintRefreshResult,
+  claims: CrossmintJwtPayload,
+): RefreshedCrossmintSession {
   return { jwt, refreshToken, userId: claims.sub, claims, user, refreshed: true };
 }
 

@@ -6,7 +6,14 @@ import { EmulatorRoutes } from './emulator-routes.js';
 import { signCompact } from './emulator-signer.js';
 import { EmulatorState } from './emulator-state.js';
 import { EmulatorTraffic } from './emulator-traffic.js';
-import type { CrossmintAuthEmulatorOptions, EcdsaSForm, EmulatorFault, EmulatorRoute, EmulatorSession, EmulatorUser } from './emulator.types.js';
+import type {
+  CrossmintAuthEmulatorOptions,
+  EcdsaSForm,
+  EmulatorFault,
+  EmulatorRoute,
+  EmulatorSession,
+  EmulatorUser,
+} from './emulator.types.js';
 import { nowSec, randomHex } from './emulator.utils.js';
 
 type MintOptions = NonNullable<Parameters<CrossmintAuthEmulator['mintJwt']>[0]>;
@@ -121,7 +128,14 @@ export class CrossmintAuthEmulator {
    * `ecdsaS` normalises an ES256 signature to one form (see `EcdsaSForm`); by default the mix is the signer's.
    */
   async mintJwt(
-    options: { sub?: string; audience?: string; ttlSec?: number; iat?: number; extraClaims?: Record<string, unknown>; ecdsaS?: EcdsaSForm } = {},
+    options: {
+      sub?: string;
+      audience?: string;
+      ttlSec?: number;
+      iat?: number;
+      extraClaims?: Record<string, unknown>;
+      ecdsaS?: EcdsaSForm;
+    } = {},
   ): Promise<string> {
     return this.mint(options);
   }
@@ -134,7 +148,13 @@ export class CrossmintAuthEmulator {
    */
   async signJwt(
     claims: Record<string, unknown>,
-    options: { kid?: string; alg?: string; header?: Record<string, unknown>; key?: 'current' | 'foreign'; ecdsaS?: EcdsaSForm } = {},
+    options: {
+      kid?: string;
+      alg?: string;
+      header?: Record<string, unknown>;
+      key?: 'current' | 'foreign';
+      ecdsaS?: EcdsaSForm;
+    } = {},
   ): Promise<string> {
     const current = this.keys.current();
     const foreignAlg = SIGNING_ALGORITHMS.find((alg) => alg === options.alg) ?? current.alg;
@@ -153,6 +173,22 @@ export class CrossmintAuthEmulator {
   }
 
   // ---- faults and introspection ----
+
+  /**
+   * The next refresh answers 200 with `jwt` for `userId` and a new refresh token, whatever secret it is sent: for
+   * tests of answers that must not become a session (a JWT of another project or user, a malformed secret).
+   */
+  answerNextRefresh(answer: { jwt: string; userId: string; secret?: string; expiresAt?: string }): void {
+    const refresh = {
+      secret: answer.secret ?? `emulated-${randomHex(16)}`,
+      expiresAt: answer.expiresAt ?? new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    this.fault('refresh', {
+      status: 200,
+      times: 1,
+      body: JSON.stringify({ jwt: answer.jwt, refresh, user: { id: answer.userId } }),
+    });
+  }
 
   fault(route: EmulatorRoute, fault: EmulatorFault): void {
     this.traffic.setFault(route, fault);

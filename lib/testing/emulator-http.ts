@@ -5,7 +5,12 @@ import type { EmulatorTraffic } from './emulator-traffic.js';
 import type { EmulatorFault, EmulatorRoute } from './emulator.types.js';
 
 /** Answers a request on a known route once it has been counted and no fault has taken its place. */
-export type RouteHandler = (route: EmulatorRoute, path: string, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type RouteHandler = (
+  route: EmulatorRoute,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Promise<void>;
 
 export const USER_PATH_PREFIX = CROSSMINT_API_PATHS.user('');
 
@@ -131,7 +136,13 @@ export function readBody(req: IncomingMessage): Promise<Buffer | typeof TOO_LARG
   });
 }
 
-export function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);

@@ -1,11 +1,9 @@
+import type { CrossmintRefreshResult, CrossmintUser } from '../interfaces/crossmint-session.interface.js';
+
 export type EmulatorRoute = 'jwks' | 'refresh' | 'logout' | 'user';
 
-export interface EmulatorUser {
-  id: string;
-  email?: string;
-  phoneNumber?: string;
-  [field: string]: unknown;
-}
+/** A user the emulated project knows: a Crossmint user profile. */
+export type EmulatorUser = CrossmintUser;
 
 export interface EmulatorFault {
   status?: number;
@@ -24,11 +22,9 @@ export interface EmulatorFault {
   times?: number;
 }
 
-export interface EmulatorSession {
-  jwt: string;
-  refreshToken: { secret: string; expiresAt: string };
+/** A session minted by `createSession`: the material a refresh would answer, and whose it is. */
+export interface EmulatorSession extends CrossmintRefreshResult {
   userId: string;
-  user: EmulatorUser;
 }
 
 export interface CrossmintAuthEmulatorOptions {

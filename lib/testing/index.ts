@@ -1,9 +1,2 @@
 export { CrossmintAuthEmulator } from './crossmint-auth-emulator.js';
-export type {
-  CrossmintAuthEmulatorOptions,
-  EcdsaSForm,
-  EmulatorFault,
-  EmulatorRoute,
-  EmulatorSession,
-  EmulatorUser,
-} from './emulator.types.js';
+export type * from './emulator.types.js';

@@ -11,6 +11,7 @@ import { chromium, type BrowserContext, type Cookie, type Page } from 'playwrigh
 // By package name, like the sample (jest maps it to lib/), so both see the same emulator class.
 import { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
 import { AppModule } from '../../sample/app.module.js';
+import { JWT_COOKIE, REFRESH_COOKIE } from '../support/cookies.js';
 
 // Debian's Chromium, never a downloaded browser. CI installs it with apt-get.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,8 +25,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
 ];
-const JWT = 'crossmint-jwt';
-const REFRESH = 'crossmint-refresh-token';
 const ALICE = { id: 'user-alice', email: 'alice@example.com' };
 // README's picture is rewritten only on request, so a test run leaves the working tree as it was.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT
@@ -43,12 +42,14 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
 
   async function jar(): Promise<Record<string, Cookie>> {
     const cookies = await context.cookies(baseUrl);
-    return Object.fromEntries(cookies.filter((cookie) => cookie.name.startsWith('crossmint-')).map((cookie) => [cookie.name, cookie]));
+    return Object.fromEntries(
+      cookies.filter((cookie) => cookie.name.startsWith('crossmint-')).map((cookie) => [cookie.name, cookie]),
+    );
   }
 
   /** Waits until the JWT in the browser's jar has expired (the app runs with no clock tolerance). */
   async function waitPastJwtExpiry(): Promise<void> {
-    const jwt = (await jar())[JWT]?.value;
+    const jwt = (await jar())[JWT_COOKIE]?.value;
     if (!jwt) throw new Error('no JWT cookie in the jar');
     const { exp } = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as { exp: number };
     const wait = exp * 1000 + 100 - Date.now();
@@ -104,15 +105,15 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
     expect(await page.textContent('#email')).toBe(ALICE.email);
     expect(await page.textContent('#user-id')).toBe(ALICE.id);
     const cookies = await jar();
-    expect(cookies[JWT]).toMatchObject({ httpOnly: false, secure: false, sameSite: 'Lax', path: '/' });
-    expect(cookies[REFRESH]).toMatchObject({ httpOnly: true, secure: false, sameSite: 'Lax', path: '/' });
+    expect(cookies[JWT_COOKIE]).toMatchObject({ httpOnly: false, secure: false, sameSite: 'Lax', path: '/' });
+    expect(cookies[REFRESH_COOKIE]).toMatchObject({ httpOnly: true, secure: false, sameSite: 'Lax', path: '/' });
 
     await mkdir(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
   });
 
   it('stays signed in past the JWT lifetime and rotates the refresh token in the jar', async () => {
-    const before = (await jar())[REFRESH].value;
+    const before = (await jar())[REFRESH_COOKIE].value;
     const refreshes = emulator.calls('refresh');
     await waitPastJwtExpiry();
 
@@ -120,7 +121,7 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
 
     expect(page.url()).toBe(`${baseUrl}/account`);
     expect(await page.textContent('#email')).toBe(ALICE.email);
-    expect((await jar())[REFRESH].value).not.toBe(before);
+    expect((await jar())[REFRESH_COOKIE].value).not.toBe(before);
     expect(emulator.calls('refresh') - refreshes).toBe(1);
   });
 
@@ -132,7 +133,7 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
   });
 
   it('refreshes once upstream for five parallel fetches with an expired JWT', async () => {
-    const { [JWT]: jwtBefore, [REFRESH]: refreshBefore } = await jar();
+    const { [JWT_COOKIE]: jwtBefore, [REFRESH_COOKIE]: refreshBefore } = await jar();
     await waitPastJwtExpiry();
     const refreshes = emulator.calls('refresh');
 
@@ -149,19 +150,19 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
     expect(results.map((result) => result.body.userId)).toEqual(Array(5).fill(ALICE.id));
     expect(emulator.calls('refresh') - refreshes).toBe(1);
     const after = await jar();
-    expect(after[JWT].value).not.toBe(jwtBefore.value);
-    expect(after[REFRESH].value).not.toBe(refreshBefore.value);
+    expect(after[JWT_COOKIE].value).not.toBe(jwtBefore.value);
+    expect(after[REFRESH_COOKIE].value).not.toBe(refreshBefore.value);
   });
 
   it('keeps the refresh cookie out of document.cookie (HttpOnly) and the JWT in it', async () => {
     const documentCookie = await page.evaluate(() => document.cookie);
     const names = documentCookie.split(';').map((pair) => pair.trim().split('=')[0]);
-    expect(names).toContain(JWT);
-    expect(names).not.toContain(REFRESH);
+    expect(names).toContain(JWT_COOKIE);
+    expect(names).not.toContain(REFRESH_COOKIE);
   });
 
   it('signs out: the logout route revokes the token, both cookies leave the jar, the account page refuses', async () => {
-    const lastRefreshSecret = (await jar())[REFRESH].value;
+    const lastRefreshSecret = (await jar())[REFRESH_COOKIE].value;
     const logouts = emulator.calls('logout');
     await page.goto('/account');
 
@@ -178,7 +179,11 @@ describe('the cookie flow in a real browser (sample app, Chromium)', () => {
     // The HttpOnly cookie reached the logout route, so the token was revoked upstream, not just forgotten.
     const refresh = await fetch(`${directUrl}/api/auth/refresh`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: directUrl, cookie: `${REFRESH}=${lastRefreshSecret}` },
+      headers: {
+        'content-type': 'application/json',
+        origin: directUrl,
+        cookie: `${REFRESH_COOKIE}=${lastRefreshSecret}`,
+      },
       body: '{}',
     });
     expect(refresh.status).toBe(401);

@@ -1,9 +1,14 @@
 import { UseGuards, UseInterceptors, type DynamicModule } from '@nestjs/common';
 import { Field, ObjectType, Query, Resolver } from '@nestjs/graphql';
-import { CrossmintAuthGuard, CrossmintSessionInterceptor, CurrentUser, type CrossmintAuthUser } from '../../lib/index.js';
+import {
+  CrossmintAuthGuard,
+  CrossmintSessionInterceptor,
+  CurrentUser,
+  type CrossmintAuthUser,
+} from '../../lib/index.js';
 import type { CrossmintAuthEmulator } from '../../lib/testing/index.js';
 import { request, type TestResponse } from './http.js';
-import { createTestApp, type TestApp, type TestPlatform } from './test-app.js';
+import type { TestAppOptions, TestPlatform } from './test-app.js';
 
 @ObjectType()
 export class Viewer {
@@ -44,13 +49,17 @@ export function graphqlRequest(
   });
 }
 
-/** A test app serving `ViewerResolver` through `graphqlModule` (a `GraphQLModule.forRoot(...)` for the driver under test). */
-export function createGraphqlApp(emulator: CrossmintAuthEmulator, graphqlModule: DynamicModule, platform?: TestPlatform): Promise<TestApp> {
-  return createTestApp({
+/** Options of a test app serving `ViewerResolver` through `graphqlModule` (a `GraphQLModule.forRoot(...)` for the driver under test). */
+export function graphqlAppOptions(
+  emulator: CrossmintAuthEmulator,
+  graphqlModule: DynamicModule,
+  platform?: TestPlatform,
+): TestAppOptions {
+  return {
     moduleOptions: { ...emulator.moduleOptions(), timeoutMs: 1000 },
     imports: [graphqlModule],
     controllers: [],
     providers: [ViewerResolver],
     platform,
-  });
+  };
 }

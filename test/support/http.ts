@@ -30,7 +30,14 @@ export async function request(
     body = undefined;
   }
   const setCookies = response.headers.getSetCookie();
-  return { status: response.status, headers: response.headers, body, text, setCookies, cookies: parseSetCookies(setCookies) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body,
+    text,
+    setCookies,
+    cookies: parseSetCookies(setCookies),
+  };
 }
 
 export function cookieHeader(cookies: Record<string, string>): string {
@@ -57,5 +64,9 @@ export function parseSetCookies(setCookies: string[]): Record<string, ParsedSetC
 
 /** True when the Set-Cookie expires the cookie. */
 export function isCleared(cookie: ParsedSetCookie | undefined): boolean {
-  return !!cookie && cookie.value === '' && (cookie.attributes['max-age'] === '0' || String(cookie.attributes.expires).includes('1970'));
+  return (
+    !!cookie &&
+    cookie.value === '' &&
+    (cookie.attributes['max-age'] === '0' || String(cookie.attributes.expires).includes('1970'))
+  );
 }

@@ -13,7 +13,12 @@ export interface RawResponse {
  */
 export function rawRequest(
   baseUrl: string,
-  { method = 'GET', path, headers = [], body = '' }: { method?: string; path: string; headers?: Array<[string, string]>; body?: string },
+  {
+    method = 'GET',
+    path,
+    headers = [],
+    body = '',
+  }: { method?: string; path: string; headers?: Array<[string, string]>; body?: string },
 ): Promise<RawResponse> {
   const { hostname, port, host } = new URL(baseUrl);
   const lines = [`${method} ${path} HTTP/1.1`];

@@ -39,7 +39,12 @@ export async function startRedisServer(options: { binary?: string; port?: number
     const port = options.port ?? (await freePort());
     try {
       const child = await spawnRedis(binary, port);
-      return { port, kill: () => kill(child), pause: () => void child.kill('SIGSTOP'), resume: () => void child.kill('SIGCONT') };
+      return {
+        port,
+        kill: () => kill(child),
+        pause: () => void child.kill('SIGSTOP'),
+        resume: () => void child.kill('SIGCONT'),
+      };
     } catch (error) {
       lastError = error;
     }
@@ -48,7 +53,18 @@ export async function startRedisServer(options: { binary?: string; port?: number
 }
 
 function spawnRedis(binary: string, port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'yes',
+  ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';

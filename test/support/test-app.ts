@@ -1,4 +1,19 @@
-import { Controller, Get, Inject, Module, Param, Post, Req, Res, UseGuards, UseInterceptors, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Module,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+  UseInterceptors,
+  type DynamicModule,
+  type INestApplication,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import fastifyCookie, { type FastifyCookieOptions } from '@fastify/cookie';

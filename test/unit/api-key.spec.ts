@@ -11,12 +11,18 @@ describe('parseCrossmintApiKey', () => {
     ['development', 'development'],
   ])('reads the %s environment and the project id', (env, expected) => {
     const key = `sk_${env}_${payload('5f2c1a0e-93b1-4f6b-9a11-2d6ad1e0b7aa.abcdef:signature')}`;
-    expect(parseCrossmintApiKey(key)).toEqual({ environment: expected, projectId: '5f2c1a0e-93b1-4f6b-9a11-2d6ad1e0b7aa' });
+    expect(parseCrossmintApiKey(key)).toEqual({
+      environment: expected,
+      projectId: '5f2c1a0e-93b1-4f6b-9a11-2d6ad1e0b7aa',
+    });
   });
 
   it('accepts a key whose payload does not decode, without a project id', () => {
     expect(parseCrossmintApiKey('sk_staging_0OIl')).toEqual({ environment: 'staging', projectId: undefined });
-    expect(parseCrossmintApiKey(`sk_staging_${payload('no-separators')}`)).toEqual({ environment: 'staging', projectId: undefined });
+    expect(parseCrossmintApiKey(`sk_staging_${payload('no-separators')}`)).toEqual({
+      environment: 'staging',
+      projectId: undefined,
+    });
   });
 
   it.each([
@@ -48,7 +54,11 @@ describe('parseCrossmintApiKey', () => {
 
 describe('base58', () => {
   it('round-trips, leading zero bytes included', () => {
-    for (const bytes of [new Uint8Array([]), new Uint8Array([0, 0, 1, 2, 255]), new TextEncoder().encode('project.rest:sig')]) {
+    for (const bytes of [
+      new Uint8Array([]),
+      new Uint8Array([0, 0, 1, 2, 255]),
+      new TextEncoder().encode('project.rest:sig'),
+    ]) {
       expect(decodeBase58(encodeBase58(bytes))).toEqual(bytes);
     }
   });

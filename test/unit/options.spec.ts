@@ -4,8 +4,10 @@ import { resolveCrossmintAuthOptions } from '../../lib/options/resolve-crossmint
 import type { CrossmintAuthModuleOptions } from '../../lib/index.js';
 import { encodeBase58 } from '../../lib/utils/base58.js';
 
-const apiKey = (env = 'production', project = 'proj-1') => `sk_${env}_${encodeBase58(new TextEncoder().encode(`${project}.x:sig`))}`;
-const resolve = (options: Partial<CrossmintAuthModuleOptions>) => resolveCrossmintAuthOptions({ apiKey: apiKey(), ...options } as CrossmintAuthModuleOptions);
+const apiKey = (env = 'production', project = 'proj-1') =>
+  `sk_${env}_${encodeBase58(new TextEncoder().encode(`${project}.x:sig`))}`;
+const resolve = (options: Partial<CrossmintAuthModuleOptions>) =>
+  resolveCrossmintAuthOptions({ apiKey: apiKey(), ...options } as CrossmintAuthModuleOptions);
 
 describe('resolveCrossmintAuthOptions', () => {
   it('fills in the defaults', () => {
@@ -16,7 +18,14 @@ describe('resolveCrossmintAuthOptions', () => {
       acceptBearerToken: true,
       clockToleranceSec: CROSSMINT_AUTH_DEFAULTS.clockToleranceSec,
       timeoutMs: CROSSMINT_AUTH_DEFAULTS.timeoutMs,
-      cookies: { jwt: 'crossmint-jwt', refreshToken: 'crossmint-refresh-token', path: '/', sameSite: 'lax', secure: 'auto', httpOnlyRefreshToken: false },
+      cookies: {
+        jwt: 'crossmint-jwt',
+        refreshToken: 'crossmint-refresh-token',
+        path: '/',
+        sameSite: 'lax',
+        secure: 'auto',
+        httpOnlyRefreshToken: false,
+      },
     });
     expect(options.routes).toBeUndefined();
   });
@@ -29,13 +38,19 @@ describe('resolveCrossmintAuthOptions', () => {
   });
 
   it('lets baseUrl and projectId override the key', () => {
-    expect(resolve({ baseUrl: 'http://127.0.0.1:9999/', projectId: 'other' })).toMatchObject({ baseUrl: 'http://127.0.0.1:9999', projectId: 'other' });
+    expect(resolve({ baseUrl: 'http://127.0.0.1:9999/', projectId: 'other' })).toMatchObject({
+      baseUrl: 'http://127.0.0.1:9999',
+      projectId: 'other',
+    });
     expect(resolve({ apiKey: 'sk_production_0OIl', projectId: 'explicit' }).projectId).toBe('explicit');
   });
 
   it('makes the refresh cookie HttpOnly by default when the refresh route is on', () => {
     expect(resolve({ routes: { refresh: '/auth/refresh' } }).cookies.httpOnlyRefreshToken).toBe(true);
-    expect(resolve({ routes: { refresh: '/auth/refresh' }, cookies: { httpOnlyRefreshToken: false } }).cookies.httpOnlyRefreshToken).toBe(false);
+    expect(
+      resolve({ routes: { refresh: '/auth/refresh' }, cookies: { httpOnlyRefreshToken: false } }).cookies
+        .httpOnlyRefreshToken,
+    ).toBe(false);
     // Without a refresh route the browser SDK must read the refresh cookie itself.
     expect(resolve({ routes: { logout: '/auth/logout' } }).cookies.httpOnlyRefreshToken).toBe(false);
   });

@@ -10,7 +10,11 @@ import {
   type RedisRefreshStoreClient,
 } from '../../lib/index.js';
 import { resolveCrossmintAuthOptions } from '../../lib/options/resolve-crossmint-auth-options.js';
-import { openRefreshOutcome, sealRefreshOutcome, type RefreshOutcome } from '../../lib/refresh-store/refresh-outcome-cipher.js';
+import {
+  openRefreshOutcome,
+  sealRefreshOutcome,
+  type RefreshOutcome,
+} from '../../lib/refresh-store/refresh-outcome-cipher.js';
 import { deriveRefreshSecretHashKey, hashRefreshSecret } from '../../lib/refresh-store/refresh-secret-hash.js';
 import { encodeBase58 } from '../../lib/utils/base58.js';
 
@@ -34,7 +38,8 @@ describe('refresh secret hash', () => {
     }
     // The derived key is not the API key in any encoding.
     expect(hashKey.length).toBe(32);
-    for (const encoding of ['utf8', 'hex', 'base64', 'base64url'] as const) expect(apiKey.includes(hashKey.toString(encoding))).toBe(false);
+    for (const encoding of ['utf8', 'hex', 'base64', 'base64url'] as const)
+      expect(apiKey.includes(hashKey.toString(encoding))).toBe(false);
     expect(hashKey.toString('latin1').includes(apiKey)).toBe(false);
   });
 });
@@ -46,8 +51,13 @@ describe('refresh outcome cipher', () => {
   it('round-trips results and failures, and the sealed text holds none of the material', () => {
     const sealed = sealRefreshOutcome(secret, keyHash, { ok: true, result });
     expect(openRefreshOutcome(secret, keyHash, sealed)).toEqual({ ok: true, result });
-    expect(openRefreshOutcome(secret, keyHash, sealRefreshOutcome(secret, keyHash, { ok: false, error: 'unauthorized' }))).toEqual({ ok: false, error: 'unauthorized' });
-    for (const outage of [{ ok: false, error: 'unavailable' }, { ok: false, error: 'unavailable', retryAfterSec: 42 }] as const) {
+    expect(
+      openRefreshOutcome(secret, keyHash, sealRefreshOutcome(secret, keyHash, { ok: false, error: 'unauthorized' })),
+    ).toEqual({ ok: false, error: 'unauthorized' });
+    for (const outage of [
+      { ok: false, error: 'unavailable' },
+      { ok: false, error: 'unavailable', retryAfterSec: 42 },
+    ] as const) {
       expect(openRefreshOutcome(secret, keyHash, sealRefreshOutcome(secret, keyHash, outage))).toEqual(outage);
     }
     for (const plaintext of [result.jwt, result.refreshToken.secret, secret, 'user-1', 'someone@example.com']) {
@@ -107,7 +117,8 @@ describe('InMemoryRefreshStore', () => {
   it('remembers a refusal for resultTtlMs: the same secret again is refused without calling refresh', async () => {
     const store = new InMemoryRefreshStore({ resultTtlMs: 200 });
     const refresh = counted(refused);
-    for (let i = 0; i < 5; i++) await expect(store.run('bogus', refresh)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
+    for (let i = 0; i < 5; i++)
+      await expect(store.run('bogus', refresh)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
     expect(refresh.calls).toBe(1);
     await sleep(250);
     await expect(store.run('bogus', refresh)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
@@ -165,7 +176,9 @@ describe('refresh store options', () => {
 
   it('refuses a refreshStore without run(), naming the option', () => {
     expect(() => resolveCrossmintAuthOptions({ apiKey, refreshStore: {} as never })).toThrow(/`refreshStore`/);
-    expect(resolveCrossmintAuthOptions({ apiKey, refreshStore: new RedisRefreshStore(client) }).refreshStore).toBeInstanceOf(RedisRefreshStore);
+    expect(
+      resolveCrossmintAuthOptions({ apiKey, refreshStore: new RedisRefreshStore(client) }).refreshStore,
+    ).toBeInstanceOf(RedisRefreshStore);
   });
 
   it('refuses a missing client and bad RedisRefreshStore options, naming them', () => {

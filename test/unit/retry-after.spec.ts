@@ -18,7 +18,10 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
 
-  it.each([undefined, '', '  ', '-5', '1.5', '12abc', 'soon', 'Thu, 99 Nov 2026 99:99:99 GMT'])('ignores %j', (value) => {
-    expect(parseRetryAfter(value, now)).toBeUndefined();
-  });
+  it.each([undefined, '', '  ', '-5', '1.5', '12abc', 'soon', 'Thu, 99 Nov 2026 99:99:99 GMT'])(
+    'ignores %j',
+    (value) => {
+      expect(parseRetryAfter(value, now)).toBeUndefined();
+    },
+  );
 });

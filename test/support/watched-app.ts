@@ -1,18 +1,6 @@
 import { LogCapture } from './log-capture.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 
-export const JWT_COOKIE = 'crossmint-jwt';
-export const REFRESH_COOKIE = 'crossmint-refresh-token';
-
-export function nowSec(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-/** The cookies a browser holding `session` sends. */
-export function sessionCookies(session: { jwt: string; refreshToken: { secret: string } }): Record<string, string> {
-  return { [JWT_COOKIE]: session.jwt, [REFRESH_COOKIE]: session.refreshToken.secret };
-}
-
 export interface WatchedApp extends TestApp {
   /** Everything the app logged; Nest's ExceptionsHandler logs an error for every 500. */
   logs: LogCapture;
