@@ -12,7 +12,7 @@ import type {
 } from './interfaces/crossmint-session.interface.js';
 import type { RequestLike, ResponseLike } from './interfaces/http-message.interface.js';
 import { CrossmintJwtVerifier } from './jwt/crossmint-jwt-verifier.js';
-import { explicitCredentials } from './session/credentials.js';
+import { explicitCredentials } from './crossmint-auth.credentials.js';
 import { CrossmintSessionRefresher } from './session/crossmint-session.refresher.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
 

@@ -4,7 +4,10 @@
 #   nest12-esm: Nest 12, "type": "module", jest in ESM mode like this repo            -> import condition
 # Each test boots a Nest app with CrossmintAuthModule.forRoot(emulator.moduleOptions()) and a guarded route,
 # then checks over real HTTP that a valid session passes and a request without credentials gets 401.
-# Usage: scripts/test-consumers.sh (from a clone after `npm ci`; it builds and packs the package itself).
+# Usage: scripts/test-consumers.sh [major ...] (from a clone after `npm ci`; it builds and packs the package
+# itself). Each app is installed and type-checked once, then its test runs on the node on PATH and again on
+# each Node major given (scripts/install-node.sh 22 24: .node/<major>/bin first on PATH): the installed tree
+# has no Node-ABI-bound addon, so a Node line needs its own run, not its own install.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +18,21 @@ started=$SECONDS
 # --prefer-offline reuses cached registry metadata (version ranges still apply): a warm run takes ~35 s
 # instead of ~2 min; a cold cache simply fetches.
 npm_install() { npm install --prefer-offline --no-audit --no-fund --loglevel=error "$@"; }
+
+# The other Node lines, installed here and not in the parallel subshells below.
+node_bins=()
+for major in "$@"; do node_bins+=("$(bash "$repo/scripts/install-node.sh" "$major")"); done
+
+# run_tests <command...>: the app's test on the node on PATH, then on each Node line asked for; all of them
+# run, and it fails if any failed.
+run_tests() {
+  local bin status=0
+  for bin in "" "${node_bins[@]}"; do
+    echo "== on node $(PATH="${bin:+$bin:}$PATH" node --version)"
+    PATH="${bin:+$bin:}$PATH" "$@" || status=1
+  done
+  return "$status"
+}
 
 cd "$repo"
 npm run build --silent
@@ -112,7 +130,7 @@ EOF
   npm_install @nestjs/common@^11 @nestjs/core@^11 @nestjs/platform-express@^11 @nestjs/testing@^11 \
     reflect-metadata rxjs jest@^30 ts-jest@^29 typescript@~5.9 @types/jest@^30 @types/node@^20 "$tarball"
   node_modules/.bin/tsc -p tsconfig.nodenext.json
-  node node_modules/jest/bin/jest.js
+  run_tests node node_modules/jest/bin/jest.js
 }
 
 setup_nest12_esm() {
@@ -151,7 +169,7 @@ EOF
     reflect-metadata rxjs jest@^30 @jest/globals@^30 ts-jest@^29 typescript@~5.9 @types/node@^20 "$tarball"
   # isolatedModules makes ts-jest transpile only, so type-check the way users build.
   node_modules/.bin/tsc -p tsconfig.json
-  node --experimental-vm-modules node_modules/jest/bin/jest.js
+  run_tests node --experimental-vm-modules node_modules/jest/bin/jest.js
 }
 
 # Both consumers install and test in parallel; each runs in its own subshell with errexit active.
@@ -177,7 +195,9 @@ for i in "${!consumers[@]}"; do
     echo "---- $name log ----"
     cat "$work/$name.log"
   fi
-  summary+=("$name: $status ($(cat "$work/$name.seconds")s, $(grep -m1 -o 'Tests: .*' "$work/$name.log" || echo 'no jest result'))")
+  # One "node vX Tests: ..." per Node line, from the "== on node" marker and jest's Tests: line after it.
+  results=$(awk '/^== on node /{n=$4} /^Tests: /{sub(/^Tests: +/, ""); printf "%snode %s: %s", sep, n, $0; sep="; "}' "$work/$name.log")
+  summary+=("$name: $status ($(cat "$work/$name.seconds")s, ${results:-no jest result})")
 done
 printf '%s\n' "${summary[@]}"
 echo "consumers total $((SECONDS - started))s"

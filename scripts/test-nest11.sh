@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs this repo's own jest suite against Nest 11 (CommonJS) instead of the Nest 12 in devDependencies.
-# Copies the working tree (tracked and untracked files, without node_modules, dist and .git) into a temp
+# Copies the working tree (tracked and untracked files, without node_modules, dist, .node and .git) into a temp
 # dir, installs the lockfile there, swaps every Nest package for its Nest 11 line, checks that only Nest 11
 # is installed, then runs `npm test`. Extra arguments go to jest: scripts/test-nest11.sh guard
 set -euo pipefail
@@ -13,7 +13,7 @@ step() { echo "[nest11 $((SECONDS - started))s] $*"; }
 
 step "copying the working tree to $work"
 tar -C "$repo" -cf - --exclude=node_modules --exclude=./dist --exclude=./.git \
-  --exclude=./sample/dist --exclude=./coverage --exclude=./.tmp . | tar -C "$work" -xf -
+  --exclude=./sample/dist --exclude=./coverage --exclude=./.tmp --exclude=./.node . | tar -C "$work" -xf -
 cd "$work"
 
 step "npm ci"

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
  */
 const LIB = resolve('lib');
 const CORE = ['api', 'cookies', 'interfaces', 'jwt', 'options', 'platform', 'refresh-store', 'session', 'utils'];
-const CORE_FILES = ['crossmint-auth.constants.ts', 'crossmint-auth.errors.ts'];
+const CORE_FILES = ['crossmint-auth.constants.ts', 'crossmint-auth.credentials.ts', 'crossmint-auth.errors.ts'];
 /** What the core may not import: the doors, the module, the emulator. */
 const DOORS = [
   'guards/',
@@ -49,6 +49,17 @@ function importsOf(path: string): string[] {
   );
 }
 
+/** Layers from the bottom; a file imports only from its own layer or the ones below. */
+const LAYERS: Array<Array<string>> = [
+  ['interfaces/', 'utils/', 'crossmint-auth.constants.ts', 'crossmint-auth.credentials.ts', 'crossmint-auth.errors.ts'],
+  ['platform/', 'api/'],
+  ['options/', 'cookies/', 'jwt/', 'refresh-store/'],
+  ['session/'],
+  ['guards/', 'interceptors/', 'decorators/', 'routes/', 'crossmint-auth.service.ts', 'crossmint-auth.module'],
+  ['index.ts', 'testing/'],
+];
+const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.some((prefix) => file.startsWith(prefix)));
+
 const isCore = ({ file }: Source) => CORE.some((folder) => file.startsWith(`${folder}/`)) || CORE_FILES.includes(file);
 
 describe('architecture of lib/', () => {
@@ -74,6 +85,16 @@ describe('architecture of lib/', () => {
         imports.filter((target) => PLATFORM_PACKAGES.test(target)).map((target) => `${file} -> ${target}`),
       );
     expect(violations).toEqual([]);
+  });
+
+  it('places every file in a layer, and no file imports from a layer above its own', () => {
+    expect(sources.filter(({ file }) => layerOf(file) === -1).map(({ file }) => file)).toEqual([]);
+    const upward = sources.flatMap(({ file, imports }) =>
+      imports
+        .filter((target) => target.endsWith('.ts') && layerOf(target) > layerOf(file))
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(upward).toEqual([]);
   });
 
   it('interfaces/ holds types only', () => {

@@ -11,7 +11,7 @@ import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 import type { CrossmintHttpClient } from '../interfaces/crossmint-http-client.interface.js';
 import type { CrossmintRefreshResult, CrossmintUser } from '../interfaces/crossmint-session.interface.js';
-import { isRefreshSecret } from '../session/credentials.js';
+import { isRefreshSecret } from '../crossmint-auth.credentials.js';
 import { parseRetryAfter } from './retry-after.js';
 
 type CallName = 'jwks' | 'refresh' | 'logout' | 'user';

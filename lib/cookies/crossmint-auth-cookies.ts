@@ -15,7 +15,7 @@ import {
   setResponseHeader,
   type ResponseCookie,
 } from '../platform/http-message.js';
-import { isJwtCandidate, isRefreshSecret, type CrossmintCredentials } from '../session/credentials.js';
+import { isJwtCandidate, isRefreshSecret, type CrossmintCredentials } from '../crossmint-auth.credentials.js';
 import { isPrefixedCookieName, projectScopedCookieNames } from './cookie-names.js';
 import { readCookies } from './read-cookies.js';
 
@@ -218,7 +218,7 @@ function secondsUntilExpiry(jwt: string): number | undefined {
   } catch {
     return undefined;
   }
-  return typeof exp === 'number' && Number.isFinite(exp) ? Math.max(0, Math.floor(exp - Date.now() / 1000)) : undefined;
+  return typeof exp === 'number' && Number.isFinite(exp) ? Math.max(0, Math.ceil(exp - Date.now() / 1000)) : undefined;
 }
 
 /** How the `cookie` package decodes a value: URI-decoded when it can be, as is otherwise. */

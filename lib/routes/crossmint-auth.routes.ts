@@ -17,7 +17,7 @@ import { Public } from '../decorators/public.decorator.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
 import { requestHeader } from '../platform/http-message.js';
-import { isRefreshSecret } from '../session/credentials.js';
+import { isRefreshSecret } from '../crossmint-auth.credentials.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { isSameOriginRequest } from './same-origin.js';
 

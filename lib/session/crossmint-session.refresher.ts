@@ -8,7 +8,7 @@ import type { CrossmintRefreshResult, RefreshedCrossmintSession } from '../inter
 import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
 import { InMemoryRefreshStore } from '../refresh-store/in-memory-refresh-store.js';
 import { deriveRefreshSecretHashKey, hashRefreshSecret } from '../refresh-store/refresh-secret-hash.js';
-import { isRefreshSecret } from './credentials.js';
+import { isRefreshSecret } from '../crossmint-auth.credentials.js';
 import { refreshedSession } from './sessions.js';
 
 /**

@@ -5,7 +5,7 @@ import type { CrossmintSession, RefreshedCrossmintSession } from '../interfaces/
 import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
 import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
 import { setResponseHeader } from '../platform/http-message.js';
-import type { CrossmintCredentials } from './credentials.js';
+import type { CrossmintCredentials } from '../crossmint-auth.credentials.js';
 import { CrossmintSessionRefresher } from './crossmint-session.refresher.js';
 import { verifiedSession } from './sessions.js';
 

@@ -1,6 +1,6 @@
-import { MAX_JWT_LENGTH, MAX_REFRESH_SECRET_LENGTH } from '../crossmint-auth.constants.js';
-import { CrossmintAuthenticationError } from '../crossmint-auth.errors.js';
-import type { CrossmintTokens } from '../interfaces/crossmint-session.interface.js';
+import { MAX_JWT_LENGTH, MAX_REFRESH_SECRET_LENGTH } from './crossmint-auth.constants.js';
+import { CrossmintAuthenticationError } from './crossmint-auth.errors.js';
+import type { CrossmintTokens } from './interfaces/crossmint-session.interface.js';
 
 /** The credentials a request (or a caller) presents. `source` decides what a failure may touch: only cookies get cleared. */
 export interface CrossmintCredentials {
