@@ -51,13 +51,19 @@ export class CrossmintSessionResolver {
   ): CrossmintSession | undefined | Promise<CrossmintSession | undefined>;
   resolveRequest(
     request: RequestLike,
-    response: ResponseLike | undefined,
-    door: 'guard' | 'caller',
+    response?: ResponseLike,
+    door?: 'guard' | 'caller',
   ): CrossmintSession | Promise<CrossmintSession>;
-  resolveRequest(request: RequestLike, response: ResponseLike | undefined, door: SessionDoor) {
+  resolveRequest(request: RequestLike, response?: ResponseLike, door: SessionDoor = 'guard') {
     const credentials = this.cookies.readCredentials(request);
     if (door === 'interceptor' && !credentials.jwt && !credentials.refreshSecret) return undefined;
-    return this.resolveFor(credentials, { request, response }, door);
+    // The pair is built only on a miss: the hit path allocates nothing but the session.
+    return this.fromCache(credentials) ?? this.settle(credentials, { request, response }, door);
+  }
+
+  /** @deprecated Use `resolveRequest(request, response, 'interceptor')`; to be removed in 0.3. */
+  resolveOptionalRequest(request: RequestLike, response?: ResponseLike) {
+    return this.resolveRequest(request, response, 'interceptor');
   }
 
   resolveCredentials(
@@ -71,17 +77,13 @@ export class CrossmintSessionResolver {
     door: 'guard' | 'caller',
   ): CrossmintSession | Promise<CrossmintSession>;
   resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor) {
-    return this.resolveFor(credentials, http, door);
+    return this.fromCache(credentials) ?? this.settle(credentials, http, door);
   }
 
-  private resolveFor(
-    credentials: CrossmintCredentials,
-    http: HttpPair,
-    door: SessionDoor,
-  ): CrossmintSession | Promise<CrossmintSession | undefined> {
-    const claims = credentials.jwt ? this.verifier.cached(credentials.jwt) : undefined;
-    if (claims) return verifiedSession(credentials.jwt!, claims, credentials.refreshSecret);
-    return this.settle(credentials, http, door);
+  /** The session of a JWT verified before: no I/O, no await. */
+  private fromCache({ jwt, refreshSecret }: CrossmintCredentials): CrossmintSession | undefined {
+    const claims = jwt ? this.verifier.cached(jwt) : undefined;
+    return claims && verifiedSession(jwt!, claims, refreshSecret);
   }
 
   private async settle(
