@@ -138,11 +138,11 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boole
       "needs its prefixes spelled '__Host-' or '__Secure-': older browsers enforce them in that case only",
     );
   }
-  const hostPrefixed = names.some((name) => /^__Host-/i.test(name));
+  const hostPrefixed = names.some((name) => name.startsWith('__Host-'));
   if (hostPrefixed && (resolved.secure === false || resolved.domain !== undefined || resolved.path !== '/')) {
     throw optionError('cookies', "with a '__Host-' name requires secure, path '/' and no domain");
   }
-  const securePrefixed = names.some((name) => /^__Secure-/i.test(name));
+  const securePrefixed = names.some((name) => name.startsWith('__Secure-'));
   if (securePrefixed && resolved.secure === false)
     throw optionError('cookies', "with a '__Secure-' name requires secure");
   if (isPrefixedCookieName(resolved.jwt) !== isPrefixedCookieName(resolved.refreshToken)) {
