@@ -26,6 +26,7 @@ nest11=$(node -e '
     "@nestjs/common": "^11", "@nestjs/core": "^11", "@nestjs/testing": "^11",
     "@nestjs/platform-express": "^11", "@nestjs/platform-fastify": "^11",
     "@nestjs/microservices": "^11", "@nestjs/websockets": "^11",
+    "@nestjs/platform-socket.io": "^11", "@nestjs/platform-ws": "^11", "@nestjs/terminus": "^11",
     "@nestjs/graphql": "^13", "@nestjs/apollo": "^13", "@nestjs/mercurius": "^13",
   };
   const dev = require("./package.json").devDependencies ?? {};
