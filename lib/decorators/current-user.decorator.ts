@@ -1,11 +1,20 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { CrossmintAuthUser } from '../interfaces/crossmint-session.interface.js';
+import { isRequestChecked } from '../platform/checked-requests.js';
 import { getHttpContext } from '../platform/http-context.js';
 
 /** `request.user` as set by `CrossmintAuthGuard` or `CrossmintSessionInterceptor`; `@CurrentUser('userId')` for one field. */
 export const CurrentUser = createParamDecorator(
   (field: keyof CrossmintAuthUser | undefined, context: ExecutionContext) => {
-    const user = getHttpContext(context).request.user as CrossmintAuthUser | undefined;
+    const { request } = getHttpContext(context);
+    const user = request.user as CrossmintAuthUser | undefined;
+    if (user === undefined && !isRequestChecked(request)) {
+      throw new Error(
+        '@CurrentUser() is used on a route that neither CrossmintAuthGuard nor CrossmintSessionInterceptor checked: ' +
+          'add @UseGuards(CrossmintAuthGuard) (or a global guard), or @UseInterceptors(CrossmintSessionInterceptor) ' +
+          'for optional sign-in.',
+      );
+    }
     return field ? user?.[field] : user;
   },
 );

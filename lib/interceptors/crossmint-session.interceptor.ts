@@ -1,7 +1,9 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, Optional, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, switchMap, type Observable } from 'rxjs';
+import { moduleNotVisibleError } from '../crossmint-auth.errors.js';
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
 import type { HttpContext } from '../interfaces/http-message.interface.js';
+import { markRequestChecked } from '../platform/checked-requests.js';
 import { getHttpContext } from '../platform/http-context.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
@@ -13,10 +15,14 @@ import { toAuthUser } from '../session/sessions.js';
  */
 @Injectable()
 export class CrossmintSessionInterceptor implements NestInterceptor {
-  constructor(protected readonly sessions: CrossmintSessionResolver) {}
+  // Optional so that a module that cannot see CrossmintAuthModule gets a message saying so, not Nest's.
+  constructor(@Optional() protected readonly sessions: CrossmintSessionResolver) {
+    if (!sessions) throw moduleNotVisibleError(new.target.name);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { request, response } = this.getRequestResponse(context);
+    markRequestChecked(request);
     const proceed = (session: CrossmintSession | undefined) => {
       if (session) this.setRequestUser(request, session);
       return next.handle();
