@@ -10,9 +10,9 @@ export const CurrentUser = createParamDecorator(
     const user = request.user as CrossmintAuthUser | undefined;
     if (user === undefined && !isRequestChecked(request)) {
       throw new Error(
-        '@CurrentUser() is used on a route that neither CrossmintAuthGuard nor CrossmintSessionInterceptor checked: ' +
-          'add @UseGuards(CrossmintAuthGuard) (or a global guard), or @UseInterceptors(CrossmintSessionInterceptor) ' +
-          'for optional sign-in.',
+        '@CurrentUser() is used on a route that neither CrossmintAuthGuard nor CrossmintSessionInterceptor checked ' +
+          '(the guard skips @Public() routes): add @UseGuards(CrossmintAuthGuard) or a global guard, and for ' +
+          'optional sign-in @OptionalAuth() instead of @Public(), or @UseInterceptors(CrossmintSessionInterceptor).',
       );
     }
     return field ? user?.[field] : user;
