@@ -186,7 +186,9 @@ describe('a guarded route without the emulator: the guard overridden', () => {
     },
   };
   const savedKey = process.env.CROSSMINT_API_KEY;
-  beforeEach(() => delete process.env.CROSSMINT_API_KEY);
+  beforeEach(() => {
+    delete process.env.CROSSMINT_API_KEY;
+  });
   afterEach(() => {
     if (savedKey !== undefined) process.env.CROSSMINT_API_KEY = savedKey;
   });

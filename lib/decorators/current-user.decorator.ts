@@ -1,14 +1,14 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { CrossmintAuthUser } from '../interfaces/crossmint-session.interface.js';
-import { isRequestChecked } from '../platform/checked-requests.js';
 import { getHttpContext } from '../platform/http-context.js';
+import { isMarkedSignedOut } from '../platform/signed-out-requests.js';
 
 /** `request.user` as set by `CrossmintAuthGuard` or `CrossmintSessionInterceptor`; `@CurrentUser('userId')` for one field. */
 export const CurrentUser = createParamDecorator(
   (field: keyof CrossmintAuthUser | undefined, context: ExecutionContext) => {
     const { request } = getHttpContext(context);
     const user = request.user as CrossmintAuthUser | undefined;
-    if (user === undefined && !isRequestChecked(request)) {
+    if (user === undefined && !isMarkedSignedOut(request)) {
       throw new Error(
         '@CurrentUser() is used on a route that neither CrossmintAuthGuard nor CrossmintSessionInterceptor checked ' +
           '(the guard skips @Public() routes): add @UseGuards(CrossmintAuthGuard) or a global guard, and for ' +

@@ -5,8 +5,8 @@ import { IS_OPTIONAL_AUTH_KEY } from '../decorators/optional-auth.decorator.js';
 import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
 import type { HttpContext } from '../interfaces/http-message.interface.js';
-import { markRequestChecked } from '../platform/checked-requests.js';
 import { getHttpContext } from '../platform/http-context.js';
+import { markSignedOut } from '../platform/signed-out-requests.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
 
@@ -39,7 +39,6 @@ export class CrossmintAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
     const { request, response } = this.getRequestResponse(context);
-    markRequestChecked(request);
     if (this.isOptional(context)) return this.authenticateOptionally(request, response);
     const session = this.sessions.resolveRequest(request, response, 'guard');
     if (session instanceof Promise) return session.then((resolved) => this.setRequestUser(request, resolved));
@@ -70,7 +69,11 @@ export class CrossmintAuthGuard implements CanActivate {
   /** The interceptor's rules: refresh when it can, never reject, signed out while Crossmint is unavailable. */
   private authenticateOptionally(request: HttpContext['request'], response: HttpContext['response']) {
     const session = this.sessions.resolveRequest(request, response, 'interceptor');
-    const pass = (resolved: CrossmintSession | undefined) => (resolved ? this.setRequestUser(request, resolved) : true);
+    const pass = (resolved: CrossmintSession | undefined) => {
+      if (resolved) return this.setRequestUser(request, resolved);
+      markSignedOut(request);
+      return true;
+    };
     return session instanceof Promise ? session.then(pass) : pass(session);
   }
 

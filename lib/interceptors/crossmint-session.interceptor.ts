@@ -3,8 +3,8 @@ import { from, switchMap, type Observable } from 'rxjs';
 import { moduleNotVisibleError } from '../crossmint-auth.errors.js';
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
 import type { HttpContext } from '../interfaces/http-message.interface.js';
-import { markRequestChecked } from '../platform/checked-requests.js';
 import { getHttpContext } from '../platform/http-context.js';
+import { markSignedOut } from '../platform/signed-out-requests.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
 
@@ -22,9 +22,9 @@ export class CrossmintSessionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { request, response } = this.getRequestResponse(context);
-    markRequestChecked(request);
     const proceed = (session: CrossmintSession | undefined) => {
       if (session) this.setRequestUser(request, session);
+      else markSignedOut(request);
       return next.handle();
     };
     const session = this.sessions.resolveRequest(request, response, 'interceptor');
