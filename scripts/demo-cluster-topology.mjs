@@ -118,9 +118,10 @@ class Cluster {
     return this.instances[index].process.kill('SIGKILL');
   }
 
-  /** Kills redis-server (SIGKILL) and starts a fresh, empty one on the same port. */
-  async restartRedis() {
+  /** Kills redis-server (SIGKILL), runs `whileDown`, and starts a fresh, empty one on the same port. */
+  async restartRedis(whileDown = async () => {}) {
     await this.redis.process.kill('SIGKILL');
+    await whileDown();
     await this.startRedis(this.redis.port);
   }
 
