@@ -125,11 +125,17 @@ describe('deployed: nginx (TLS) round-robin over three sample processes, Redis, 
     await Promise.all(tabs.slice(1).map((tab) => tab.close()));
   });
 
-  it('cookies tossed by a sibling subdomain (Domain=.example.test) take over neither her session nor a signed-out one', async () => {
+  /** Mallory's own session, live for minutes: what a sibling subdomain she controls would toss. */
+  async function tossUrl(): Promise<{ url: string; mallory: { userId: string; jwt: string } }> {
     const mallory = await cluster.emulator.createSession({ email: 'mallory@example.com', jwtTtlSec: 300 });
-    const toss = `${cluster.siblingUrl}/toss?jwt=${mallory.jwt}&refresh=${encodeURIComponent(mallory.refreshToken.secret)}`;
+    const query = `jwt=${mallory.jwt}&refresh=${encodeURIComponent(mallory.refreshToken.secret)}`;
+    return { url: `${cluster.siblingUrl}/toss?${query}`, mallory };
+  }
 
-    await page.goto(toss);
+  it('cookies tossed by a sibling subdomain (Domain=.example.test) do not take over her __Host- session', async () => {
+    const { url, mallory } = await tossUrl();
+
+    await page.goto(url);
     const tossed = await jar();
     expect(tossed['crossmint-jwt']).toMatchObject({ domain: '.example.test', value: mallory.jwt });
     expect(tossed['crossmint-refresh-token']).toMatchObject({ domain: '.example.test' });
@@ -139,13 +145,18 @@ describe('deployed: nginx (TLS) round-robin over three sample processes, Redis, 
     await expectSignedInAs(page, ALICE.email);
     expect((await fetchMe(page, 1))[0]).toMatchObject({ status: 200, userId: ALICE.id });
     expect(cluster.emulator.liveRefreshTokens(mallory.userId)).toBe(1);
+  });
 
+  it('cookies tossed by a sibling subdomain do not sign a signed-out browser in as someone else', async () => {
+    const { url, mallory } = await tossUrl();
     const signedOut = await newContext();
     try {
       const tab = await signedOut.newPage();
-      await tab.goto(toss);
+      await tab.goto(url);
       expect((await jar(signedOut))['crossmint-jwt']?.value).toBe(mallory.jwt);
+
       await tab.goto('/account');
+
       expect(new URL(tab.url()).pathname).toBe('/sign-in');
       expect((await fetchMe(tab, 1))[0].status).toBe(401);
     } finally {
