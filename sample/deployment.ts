@@ -14,7 +14,10 @@ export async function deploymentOptions(env = process.env): Promise<Partial<Cros
   if (env.REDIS_URL) {
     // ioredis is an optional peer: loaded only when a Redis is configured.
     const { Redis } = await import('ioredis');
-    const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 100, 1000) });
+    const redis = new Redis(env.REDIS_URL, {
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+    });
     redis.on('error', () => undefined); // the store logs outages itself
     options.refreshStore = new RedisRefreshStore(redis, { keyPrefix: 'sample:crossmint-refresh:' });
   }
@@ -26,8 +29,9 @@ export async function deploymentOptions(env = process.env): Promise<Partial<Cros
 export function configureDeployment(app: NestExpressApplication, env = process.env): void {
   if (env.TRUST_PROXY) app.set('trust proxy', env.TRUST_PROXY);
   const instance = env.INSTANCE_ID;
-  if (instance) app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
-    res.setHeader('X-Instance', instance);
-    next();
-  });
+  if (instance)
+    app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+      res.setHeader('X-Instance', instance);
+      next();
+    });
 }

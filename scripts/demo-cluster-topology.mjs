@@ -17,24 +17,32 @@ const NGINX_TEMPLATE = join(ROOT, 'scripts/demo-cluster.nginx.conf');
 const DEPLOY_DOC = join(ROOT, 'docs/deploy.md');
 const INSTANCES = 3;
 const READY_TIMEOUT_MS = 20_000;
+// Debian puts nginx in /usr/sbin, which is not on a normal user's PATH.
+const NGINX = process.env.NGINX_PATH ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');
 
 export const APP_HOST = 'app.example.test';
 /** Another site on the same parent domain: it can set cookies with `Domain=.example.test`. */
 export const SIBLING_HOST = 'evil.example.test';
 
-/** Builds the sample (sample/dist/), which the instances run, and the package (dist/) first when lib/ is newer. */
+/** Builds what the instances run when its sources changed: the package (dist/), then the sample (sample/dist/). */
 export function buildSample() {
   const run = (...args) => execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
-  if (newestMtime(join(ROOT, 'lib')) > mtime(join(ROOT, 'dist/esm/index.js'))) run('scripts/build.mjs');
-  run('node_modules/typescript/bin/tsc', '-p', 'sample/tsconfig.json');
+  const built = mtime('dist/esm/index.js');
+  if (newestMtime('lib') > built) run('scripts/build.mjs');
+  if (Math.max(newestMtime('sample', ['dist']), mtime('dist/esm/index.js')) > mtime('sample/dist/main.js')) {
+    run('node_modules/typescript/bin/tsc', '-p', 'sample/tsconfig.json');
+  }
 }
 
 function mtime(path) {
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
+  return existsSync(join(ROOT, path)) ? statSync(join(ROOT, path)).mtimeMs : 0;
 }
 
-function newestMtime(dir) {
-  return Math.max(...readdirSync(dir, { recursive: true }).map((file) => mtime(join(dir, file))));
+function newestMtime(dir, skip = []) {
+  const files = readdirSync(join(ROOT, dir), { recursive: true }).filter(
+    (file) => !skip.some((s) => file.startsWith(s)),
+  );
+  return Math.max(...files.map((file) => mtime(join(dir, file))));
 }
 
 /** The nginx site of docs/deploy.md, filled in. Throws when the doc no longer shows the template as it is. */
@@ -211,7 +219,7 @@ class Cluster {
     });
     const conf = join(this.dir, 'nginx.conf');
     await writeFile(conf, nginxConf(this.dir, site, { listen: `127.0.0.1:${httpsPort}`, cert, key }));
-    this.nginx = this.spawn('nginx', 'nginx', ['-p', this.dir, '-c', conf, '-e', 'stderr']);
+    this.nginx = this.spawn('nginx', NGINX, ['-p', this.dir, '-c', conf, '-e', 'stderr']);
     await this.nginx.waitForPort(httpsPort);
   }
 

@@ -45,16 +45,31 @@ async function smokeTest({ url, certFile }) {
   const { hostname, port } = new URL(url);
   const call = (method, path, headers = {}, body) =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, servername: hostname, ca, method, path, headers: { host: `${hostname}:${port}`, ...headers } });
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        servername: hostname,
+        ca,
+        method,
+        path,
+        headers: { host: `${hostname}:${port}`, ...headers },
+      });
       req.once('error', reject);
       req.once('response', (res) => res.resume().once('end', () => resolve(res)));
       req.end(body);
     });
-  const signIn = await call('POST', '/dev/sign-in', { 'content-type': 'application/x-www-form-urlencoded' }, 'email=smoke%40example.com');
+  const signIn = await call(
+    'POST',
+    '/dev/sign-in',
+    { 'content-type': 'application/x-www-form-urlencoded' },
+    'email=smoke%40example.com',
+  );
   const cookie = (signIn.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
   const answers = await Promise.all([1, 2, 3].map(() => call('GET', '/me', { cookie })));
   const instances = new Set(answers.map((res) => res.headers['x-instance']));
   const ok = signIn.statusCode === 303 && answers.every((res) => res.statusCode === 200) && instances.size === 3;
-  console.log(`demo:cluster smoke: sign-in ${signIn.statusCode}, /me ${answers.map((res) => res.statusCode).join(' ')} from ${[...instances].join(', ')}: ${ok ? 'ok' : 'FAILED'}`);
+  console.log(
+    `demo:cluster smoke: sign-in ${signIn.statusCode}, /me ${answers.map((res) => res.statusCode).join(' ')} from ${[...instances].join(', ')}: ${ok ? 'ok' : 'FAILED'}`,
+  );
   return ok;
 }
