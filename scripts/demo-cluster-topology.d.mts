@@ -5,7 +5,6 @@ export declare const APP_HOST: string;
 export declare const SIBLING_HOST: string;
 
 export declare function buildSample(): void;
-export declare function renderNginxSite(values: Record<string, string | number>): Promise<string>;
 export declare function startCluster(options?: {
   jwtTtlSec?: number;
   cookiePrefix?: string;

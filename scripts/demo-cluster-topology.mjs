@@ -16,7 +16,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NGINX_TEMPLATE = join(ROOT, 'scripts/demo-cluster.nginx.conf');
 const DEPLOY_DOC = join(ROOT, 'docs/deploy.md');
 const INSTANCES = 3;
-const READY_TIMEOUT_MS = 20_000;
+// Generous: three Nest apps starting at once on a busy 2-core machine.
+const READY_TIMEOUT_MS = 60_000;
 // Debian puts nginx in /usr/sbin, which is not on a normal user's PATH.
 const NGINX = process.env.NGINX_PATH ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');
 
@@ -46,7 +47,7 @@ function newestMtime(dir, skip = []) {
 }
 
 /** The nginx site of docs/deploy.md, filled in. Throws when the doc no longer shows the template as it is. */
-export async function renderNginxSite(values) {
+async function renderNginxSite(values) {
   const template = await readFile(NGINX_TEMPLATE, 'utf8');
   const doc = await readFile(DEPLOY_DOC, 'utf8');
   if (!doc.includes('```nginx\n' + template + '```')) {
