@@ -3,7 +3,7 @@
 // (in this process) that all three instances use. Everything listens on 127.0.0.1, on ports free at start.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -105,8 +105,6 @@ class Cluster {
   }
 
   async start({ jwtTtlSec, cookiePrefix }) {
-    // nginx's worker (when run as root) must reach its temp folders in here; the key stays 0600.
-    await chmod(this.dir, 0o755);
     const cert = this.makeCertificate();
     this.certFile = cert.cert;
     this.emulator = await CrossmintAuthEmulator.start({ jwtTtlSec });
@@ -229,7 +227,7 @@ class Cluster {
   }
 }
 
-/** nginx in the foreground, one process, every path in `dir`; the app's site, plus the sibling site. */
+/** nginx in the foreground as one process (no workers to drop privileges to), every path in `dir`; the app's site, plus the sibling site. */
 function nginxConf(dir, site, { listen, cert, key }) {
   return `daemon off;
 master_process off;
