@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CrossmintAuthModule, type CrossmintAuthModuleOptions } from 'nestjs-crossmint-auth';
-import type { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
 import { AccountController } from './account.controller.js';
+import type { DevSessions } from './dev-sessions.js';
 import { DevSignInController, EMULATOR } from './dev-sign-in.controller.js';
 import { FeedController } from './feed.controller.js';
 import { HomeController } from './home.controller.js';
@@ -10,8 +10,8 @@ import { PagesController } from './pages.controller.js';
 
 @Module({})
 export class AppModule {
-  /** With an emulator (no CROSSMINT_API_KEY), the app also serves the dev sign-in routes behind the sign-in form. */
-  static register(auth: CrossmintAuthModuleOptions, emulator?: CrossmintAuthEmulator): DynamicModule {
+  /** With an emulator (no CROSSMINT_API_KEY, or DEV_SESSIONS_URL), the app also serves the dev sign-in routes behind the sign-in form. */
+  static register(auth: CrossmintAuthModuleOptions, emulator?: DevSessions): DynamicModule {
     return {
       module: AppModule,
       imports: [CrossmintAuthModule.forRoot({ ...auth, isGlobal: true })],

@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, Inject, Post, Query, Redirect, Res } from '@nestjs/common';
 import { CrossmintAuthService } from 'nestjs-crossmint-auth';
-import type { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
+import type { DevSessions } from './dev-sessions.js';
 import type { Response } from 'express';
 
 export const EMULATOR = Symbol('EMULATOR');
@@ -9,7 +9,7 @@ export const EMULATOR = Symbol('EMULATOR');
 @Controller('dev')
 export class DevSignInController {
   constructor(
-    @Inject(EMULATOR) private readonly emulator: CrossmintAuthEmulator,
+    @Inject(EMULATOR) private readonly emulator: DevSessions,
     private readonly auth: CrossmintAuthService,
   ) {}
 

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { CrossmintAuthModuleOptions } from 'nestjs-crossmint-auth';
 import { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
 import { AppModule } from './app.module.js';
+import { configureDeployment, deploymentOptions } from './deployment.js';
+import { remoteDevSessions, type DevSessions } from './dev-sessions.js';
 
 async function bootstrap() {
   const logger = new Logger('Sample');
@@ -11,15 +14,21 @@ async function bootstrap() {
   const routes = { refresh: '/api/auth/refresh', logout: '/api/auth/logout' };
 
   let emulator: CrossmintAuthEmulator | undefined;
+  let devSessions: DevSessions | undefined;
   let auth: CrossmintAuthModuleOptions;
   if (process.env.CROSSMINT_API_KEY) {
     auth = { apiKey: process.env.CROSSMINT_API_KEY, baseUrl: process.env.CROSSMINT_BASE_URL, routes };
+    // An emulator shared by several instances (npm run demo:cluster) mints the dev sign-in's sessions.
+    if (process.env.DEV_SESSIONS_URL) devSessions = remoteDevSessions(process.env.DEV_SESSIONS_URL);
   } else {
     emulator = await CrossmintAuthEmulator.start({ jwtTtlSec: Number(process.env.JWT_TTL_SEC ?? 60) });
+    devSessions = emulator;
     auth = { ...emulator.moduleOptions(), routes };
   }
+  auth = { ...auth, ...(await deploymentOptions()) };
 
-  const app = await NestFactory.create(AppModule.register(auth, emulator));
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(auth, devSessions));
+  configureDeployment(app);
   app.enableShutdownHooks();
   await app.listen(port, '127.0.0.1');
   const url = `http://localhost:${port}`;

@@ -1,12 +1,12 @@
 import { Controller, Get, Header, Inject, Optional } from '@nestjs/common';
-import type { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
+import type { DevSessions } from './dev-sessions.js';
 import { EMULATOR } from './dev-sign-in.controller.js';
 import { renderPage } from './html.js';
 
 /** Public pages: sign-in, and a page whose script calls the guarded JSON API from the browser. */
 @Controller()
 export class PagesController {
-  constructor(@Optional() @Inject(EMULATOR) private readonly emulator?: CrossmintAuthEmulator) {}
+  constructor(@Optional() @Inject(EMULATOR) private readonly emulator?: DevSessions) {}
 
   @Get('sign-in')
   @Header('Content-Type', 'text/html; charset=utf-8')
