@@ -90,7 +90,9 @@ describe('deployed: nginx (TLS) round-robin over three sample processes, Redis, 
     await cluster?.stop();
   });
 
-  it('signs in over TLS through nginx: host-only __Host- cookies, Secure, with only the documented trust proxy', async () => {
+  // The __Host- names make the module set Secure whatever the proxy headers say: security-tls-proxy.e2e covers
+  // how `secure: 'auto'` reads them.
+  it('signs in over TLS through nginx with host-only __Host- cookies', async () => {
     await page.goto('/sign-in');
     await page.fill('input[name="email"]', ALICE.email);
     await Promise.all([page.waitForURL('**/account'), page.click('button[type="submit"]')]);
