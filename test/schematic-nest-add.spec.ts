@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+// The files of `nest new` (Nest 12: ESM, `.js` imports) that the schematic edits.
+const APP_MODULE = `import { Module } from '@nestjs/common';
+import { AppController } from './app.controller.js';
+import { AppService } from './app.service.js';
+
+@Module({
+  imports: [],
+  controllers: [AppController],
+  providers: [AppService],
+})
+export class AppModule {}
+`;
+const APP_CONTROLLER = `import { Controller, Get } from '@nestjs/common';
+import { AppService } from './app.service.js';
+
+@Controller()
+export class AppController {
+  constructor(private readonly appService: AppService) {}
+
+  @Get()
+  getHello(): string {
+    return this.appService.getHello();
+  }
+}
+`;
+
+type Files = Record<string, string>;
+
+function nestNewApp(manifest: object = { type: 'module', dependencies: { '@nestjs/core': '^12.0.1' } }): Files {
+  return {
+    'package.json': JSON.stringify(manifest),
+    'src/app.module.ts': APP_MODULE,
+    'src/app.controller.ts': APP_CONTROLLER,
+  };
+}
+
+describe('nest add nestjs-crossmint-auth (the schematic)', () => {
+  let out: string;
+  /** SchematicTestRunner on the built CommonJS, as the packed package ships it (see run-schematic.cjs). */
+  const run = (files: Files, options: object = {}): { files: Files; warnings: string[] } =>
+    JSON.parse(
+      execFileSync(process.execPath, ['test/support/run-schematic.cjs'], {
+        input: JSON.stringify({
+          collection: join(out, 'collection.json'),
+          schematic: 'nest-add',
+          options: { sourceRoot: 'src', ...options },
+          files,
+        }),
+        encoding: 'utf8',
+      }),
+    );
+
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'crossmint-schematics-'));
+    execFileSync(process.execPath, ['scripts/build-schematics.mjs', out]);
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('registers forRootAsync reading CROSSMINT_API_KEY, and nothing else by default', () => {
+    const tree = run(nestNewApp());
+    expect(tree.files['src/app.module.ts']).toBe(`import { Module } from '@nestjs/common';
+import { AppController } from './app.controller.js';
+import { AppService } from './app.service.js';
+import { CrossmintAuthModule } from 'nestjs-crossmint-auth';
+
+@Module({
+  imports: [
+    CrossmintAuthModule.forRootAsync({
+      isGlobal: true,
+      useFactory: () => ({
+        // An empty key fails the boot with a message naming apiKey.
+        apiKey: process.env.CROSSMINT_API_KEY ?? '',
+      }),
+    }),
+  ],
+  controllers: [AppController],
+  providers: [AppService],
+})
+export class AppModule {}
+`);
+    expect(tree.files['src/app.controller.ts']).toBe(APP_CONTROLLER);
+    expect(tree.files['.env.example']).toBe('CROSSMINT_API_KEY=\n');
+  });
+
+  it('reads the key through ConfigService when the app depends on @nestjs/config', () => {
+    const tree = run(nestNewApp({ dependencies: { '@nestjs/config': '^4.0.0' } }));
+    const appModule = tree.files['src/app.module.ts'];
+    expect(appModule).toContain("import { ConfigModule, ConfigService } from '@nestjs/config';");
+    expect(appModule).toContain('inject: [ConfigService],');
+    expect(appModule).toContain("apiKey: config.getOrThrow<string>('CROSSMINT_API_KEY'),");
+    expect(appModule).not.toContain('process.env');
+  });
+
+  it('with globalGuard, provides the guard as APP_GUARD and marks the root route @Public()', () => {
+    const tree = run(nestNewApp(), { globalGuard: true });
+    const appModule = tree.files['src/app.module.ts'];
+    expect(appModule).toContain("import { CrossmintAuthModule, CrossmintAuthGuard } from 'nestjs-crossmint-auth';");
+    expect(appModule).toContain("import { APP_GUARD } from '@nestjs/core';");
+    expect(appModule).toContain(
+      'providers: [\n    AppService,\n    { provide: APP_GUARD, useClass: CrossmintAuthGuard },\n  ],',
+    );
+    expect(tree.files['src/app.controller.ts']).toContain('  @Public()\n  @Get()\n  getHello()');
+    expect(tree.files['src/app.controller.ts']).toContain("import { Public } from 'nestjs-crossmint-auth';");
+    expect(tree.files['test/crossmint-auth.e2e-spec.ts']).toContain("get('/').expect(200)");
+  });
+
+  it('with routes, serves the browser SDK routes and tests logout', () => {
+    const tree = run(nestNewApp(), { routes: true });
+    const routes = "routes: { refresh: '/api/auth/refresh', logout: '/api/auth/logout' },";
+    expect(tree.files['src/app.module.ts']).toContain(`        ${routes}`);
+    expect(tree.files['test/crossmint-auth.e2e-spec.ts']).toContain(routes);
+    expect(tree.files['test/crossmint-auth.e2e-spec.ts']).toContain(".post('/api/auth/logout')");
+  });
+
+  it('writes an e2e test of a guarded route against the emulator, importing AppModule as the app does', () => {
+    const esm = run(nestNewApp()).files['test/crossmint-auth.e2e-spec.ts'];
+    expect(esm).toContain("import { AppModule } from '../src/app.module.js';");
+    expect(esm).toContain('overrideCrossmintAuth(builder, emulator).compile()');
+    expect(esm).toContain('@UseGuards(CrossmintAuthGuard)');
+    expect(esm).not.toContain("get('/')");
+    const commonJs = run(nestNewApp({ dependencies: {} })).files['test/crossmint-auth.e2e-spec.ts'];
+    expect(commonJs).toContain("import { AppModule } from '../src/app.module';");
+  });
+
+  it('appends CROSSMINT_API_KEY to an existing .env.example', () => {
+    const app = { ...nestNewApp(), '.env.example': 'PORT=3000' };
+    expect(run(app).files['.env.example']).toBe('PORT=3000\nCROSSMINT_API_KEY=\n');
+  });
+
+  it('changes nothing when run a second time', () => {
+    for (const options of [{}, { globalGuard: true, routes: true }]) {
+      const once = run(nestNewApp(), options);
+      expect(Object.keys(once.files).length).toBeGreaterThan(3);
+      expect(run(once.files, options).files).toEqual(once.files);
+    }
+  });
+
+  it('leaves an app.module.ts it cannot place the module in unchanged, and says so', () => {
+    const app = { ...nestNewApp(), 'src/app.module.ts': 'export const AppModule = createModule();\n' };
+    const result = run(app);
+    expect(result.files['src/app.module.ts']).toBe('export const AppModule = createModule();\n');
+    expect(result.warnings).toEqual([expect.stringContaining('src/app.module.ts')]);
+  });
+});
