@@ -56,7 +56,7 @@ const LAYERS: Array<Array<string>> = [
   ['options/', 'cookies/', 'jwt/', 'refresh-store/'],
   ['session/'],
   ['guards/', 'interceptors/', 'decorators/', 'routes/', 'crossmint-auth.service.ts', 'crossmint-auth.module'],
-  ['index.ts', 'testing/'],
+  ['index.ts', 'testing/', 'swagger/'],
 ];
 const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.some((prefix) => file.startsWith(prefix)));
 

@@ -32,6 +32,16 @@ export class AppController {
 
 type Files = Record<string, string>;
 
+const APP_E2E_TEST = `import { Test, TestingModule } from '@nestjs/testing';
+import { AppModule } from './../src/app.module.js';
+
+beforeEach(async () => {
+  const moduleFixture: TestingModule = await Test.createTestingModule({
+    imports: [AppModule],
+  }).compile();
+});
+`;
+
 function nestNewApp(manifest: object = { type: 'module', dependencies: { '@nestjs/core': '^12.0.1' } }): Files {
   return {
     'package.json': JSON.stringify(manifest),
@@ -126,6 +136,17 @@ export class AppModule {}
     expect(esm).not.toContain("get('/')");
     const commonJs = run(nestNewApp({ dependencies: {} })).files['test/crossmint-auth.e2e-spec.ts'];
     expect(commonJs).toContain("import { AppModule } from '../src/app.module';");
+  });
+
+  it("lets nest new's own e2e test boot the app without CROSSMINT_API_KEY", () => {
+    expect(run(nestNewApp()).files['test/app.e2e-spec.ts']).toBe(`import { Test, TestingModule } from '@nestjs/testing';
+import { AppModule } from './../src/app.module.js';
+import { overrideCrossmintAuth } from 'nestjs-crossmint-auth/testing';
+
+beforeEach(async () => {
+  const moduleFixture: TestingModule = await overrideCrossmintAuth(Test.createTestingModule({ imports: [AppModule] })).compile();
+});
+`);
   });
 
   it('appends CROSSMINT_API_KEY to an existing .env.example', () => {

@@ -47,3 +47,16 @@ export function makeRootRoutePublic(source: string): string | undefined {
   const edited = `${source.slice(0, match.index)}${match[1]}@Public()\n${source.slice(match.index)}`;
   return addImport(edited, ['Public'], PACKAGE);
 }
+
+/**
+ * Makes the e2e test of `nest new` boot the app without CROSSMINT_API_KEY: its testing module goes through
+ * `overrideCrossmintAuth` (credentials that reach nothing; the test does not sign in).
+ */
+export function overrideInAppE2eTest(source: string): string | undefined {
+  if (source.includes('overrideCrossmintAuth')) return source;
+  const builder = /Test\.createTestingModule\(\{\s*imports:\s*\[AppModule\],?\s*\}\)/.exec(source);
+  if (!builder) return undefined;
+  const wrapped = `overrideCrossmintAuth(Test.createTestingModule({ imports: [AppModule] }))`;
+  const edited = source.slice(0, builder.index) + wrapped + source.slice(builder.index + builder[0].length);
+  return addImport(edited, ['overrideCrossmintAuth'], `${PACKAGE}/testing`);
+}

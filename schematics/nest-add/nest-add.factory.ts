@@ -1,9 +1,10 @@
 import type { Rule, SchematicContext, Tree } from '@angular-devkit/schematics';
-import { makeRootRoutePublic, registerGlobalGuard, registerModule } from './app-module.edits.js';
+import { makeRootRoutePublic, overrideInAppE2eTest, registerGlobalGuard, registerModule } from './app-module.edits.js';
 import { e2eTest } from './e2e-test.template.js';
 import type { AppFacts, NestAddOptions } from './nest-add.options.js';
 
 const E2E_TEST = 'test/crossmint-auth.e2e-spec.ts';
+const APP_E2E_TEST = 'test/app.e2e-spec.ts';
 const ENV_LINE = 'CROSSMINT_API_KEY=';
 
 /**
@@ -22,6 +23,7 @@ export function nestAdd(input: Partial<NestAddOptions>): Rule {
       edit(tree, context, `${options.sourceRoot}/app.controller.ts`, makeRootRoutePublic);
     }
     if (!tree.exists(E2E_TEST)) tree.create(E2E_TEST, e2eTest(options, facts));
+    if (tree.exists(APP_E2E_TEST)) edit(tree, context, APP_E2E_TEST, overrideInAppE2eTest);
     addEnvExample(tree);
     return tree;
   };
