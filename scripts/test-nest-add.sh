@@ -11,9 +11,10 @@ trap 'rm -rf "$work"' EXIT
 tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
 
 npm install --prefix "$work/cli" --no-audit --no-fund --loglevel=error @nestjs/cli@^12
+cd "$work"
 "$work/cli/node_modules/.bin/nest" new app --skip-git --package-manager npm </dev/null >"$work/new.log" ||
   { cat "$work/new.log"; exit 1; }
-cd "$work/app"
+cd app
 npm install --no-audit --no-fund --loglevel=error "$work/$tarball"
 npx --no-install nest add nestjs-crossmint-auth --skip-install --global-guard --routes </dev/null
 mkdir "$work/first-run" && cp -r src test .env.example "$work/first-run"

@@ -97,6 +97,18 @@ describe('architecture of lib/', () => {
     expect(upward).toEqual([]);
   });
 
+  it('only swagger/ imports @nestjs/swagger (an optional peer), and nothing imports swagger/', () => {
+    const violations = sources.flatMap(({ file, imports }) =>
+      imports
+        .filter((target) =>
+          file.startsWith('swagger/') ? false : target.startsWith('@nestjs/swagger') || target.startsWith('swagger/'),
+        )
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(violations).toEqual([]);
+    expect(sources.some(({ imports }) => imports.includes('@nestjs/swagger'))).toBe(true);
+  });
+
   it('interfaces/ holds types only', () => {
     const runtime = sources
       .filter(({ file }) => file.startsWith('interfaces/'))

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 
 // The files of `nest new` (Nest 12: ESM, `.js` imports) that the schematic edits.
 const APP_MODULE = `import { Module } from '@nestjs/common';
@@ -47,33 +47,44 @@ function nestNewApp(manifest: object = { type: 'module', dependencies: { '@nestj
     'package.json': JSON.stringify(manifest),
     'src/app.module.ts': APP_MODULE,
     'src/app.controller.ts': APP_CONTROLLER,
+    'test/app.e2e-spec.ts': APP_E2E_TEST,
   };
 }
 
+/** The apps the schematic runs on, with its options; all in one child process (see run-schematic.mjs). */
+const JOBS = {
+  plain: { files: nestNewApp() },
+  config: { files: nestNewApp({ dependencies: { '@nestjs/config': '^4.0.0' } }) },
+  guard: { files: nestNewApp(), options: { globalGuard: true } },
+  routes: { files: nestNewApp(), options: { routes: true } },
+  commonJs: { files: nestNewApp({ dependencies: {} }) },
+  envExample: { files: { ...nestNewApp(), '.env.example': 'PORT=3000' } },
+  twice: { files: nestNewApp(), times: 2 },
+  twiceWithAll: { files: nestNewApp(), options: { globalGuard: true, routes: true }, times: 2 },
+  unknownModule: { files: { ...nestNewApp(), 'src/app.module.ts': 'export const AppModule = createModule();\n' } },
+};
+
 describe('nest add nestjs-crossmint-auth (the schematic)', () => {
-  let out: string;
-  /** SchematicTestRunner on the built CommonJS, as the packed package ships it (see run-schematic.cjs). */
-  const run = (files: Files, options: object = {}): { files: Files; warnings: string[] } =>
-    JSON.parse(
-      execFileSync(process.execPath, ['test/support/run-schematic.cjs'], {
-        input: JSON.stringify({
-          collection: join(out, 'collection.json'),
-          schematic: 'nest-add',
-          options: { sourceRoot: 'src', ...options },
-          files,
-        }),
-        encoding: 'utf8',
-      }),
-    );
+  let results: Record<keyof typeof JOBS, { files: Files; first: Files; warnings: string[] }>;
 
   beforeAll(() => {
-    out = mkdtempSync(join(tmpdir(), 'crossmint-schematics-'));
-    execFileSync(process.execPath, ['scripts/build-schematics.mjs', out]);
-  });
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+    // SchematicTestRunner on the built CommonJS, as the packed package ships it.
+    const out = mkdtempSync(join(tmpdir(), 'crossmint-schematics-'));
+    try {
+      execFileSync(process.execPath, ['scripts/build-schematics.mjs', out]);
+      const jobs = Object.fromEntries(
+        Object.entries(JOBS).map(([name, job]) => [name, { ...job, options: { sourceRoot: 'src', ...job.options } }]),
+      );
+      const input = JSON.stringify({ collection: join(out, 'collection.json'), schematic: 'nest-add', jobs });
+      const output = execFileSync(process.execPath, ['test/support/run-schematic.mjs'], { input, encoding: 'utf8' });
+      results = JSON.parse(output);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('registers forRootAsync reading CROSSMINT_API_KEY, and nothing else by default', () => {
-    const tree = run(nestNewApp());
+    const tree = results.plain;
     expect(tree.files['src/app.module.ts']).toBe(`import { Module } from '@nestjs/common';
 import { AppController } from './app.controller.js';
 import { AppService } from './app.service.js';
@@ -99,7 +110,7 @@ export class AppModule {}
   });
 
   it('reads the key through ConfigService when the app depends on @nestjs/config', () => {
-    const tree = run(nestNewApp({ dependencies: { '@nestjs/config': '^4.0.0' } }));
+    const tree = results.config;
     const appModule = tree.files['src/app.module.ts'];
     expect(appModule).toContain("import { ConfigModule, ConfigService } from '@nestjs/config';");
     expect(appModule).toContain('inject: [ConfigService],');
@@ -108,7 +119,7 @@ export class AppModule {}
   });
 
   it('with globalGuard, provides the guard as APP_GUARD and marks the root route @Public()', () => {
-    const tree = run(nestNewApp(), { globalGuard: true });
+    const tree = results.guard;
     const appModule = tree.files['src/app.module.ts'];
     expect(appModule).toContain("import { CrossmintAuthModule, CrossmintAuthGuard } from 'nestjs-crossmint-auth';");
     expect(appModule).toContain("import { APP_GUARD } from '@nestjs/core';");
@@ -121,7 +132,7 @@ export class AppModule {}
   });
 
   it('with routes, serves the browser SDK routes and tests logout', () => {
-    const tree = run(nestNewApp(), { routes: true });
+    const tree = results.routes;
     const routes = "routes: { refresh: '/api/auth/refresh', logout: '/api/auth/logout' },";
     expect(tree.files['src/app.module.ts']).toContain(`        ${routes}`);
     expect(tree.files['test/crossmint-auth.e2e-spec.ts']).toContain(routes);
@@ -129,17 +140,17 @@ export class AppModule {}
   });
 
   it('writes an e2e test of a guarded route against the emulator, importing AppModule as the app does', () => {
-    const esm = run(nestNewApp()).files['test/crossmint-auth.e2e-spec.ts'];
+    const esm = results.plain.files['test/crossmint-auth.e2e-spec.ts'];
     expect(esm).toContain("import { AppModule } from '../src/app.module.js';");
     expect(esm).toContain('overrideCrossmintAuth(builder, emulator).compile()');
     expect(esm).toContain('@UseGuards(CrossmintAuthGuard)');
     expect(esm).not.toContain("get('/')");
-    const commonJs = run(nestNewApp({ dependencies: {} })).files['test/crossmint-auth.e2e-spec.ts'];
+    const commonJs = results.commonJs.files['test/crossmint-auth.e2e-spec.ts'];
     expect(commonJs).toContain("import { AppModule } from '../src/app.module';");
   });
 
   it("lets nest new's own e2e test boot the app without CROSSMINT_API_KEY", () => {
-    expect(run(nestNewApp()).files['test/app.e2e-spec.ts']).toBe(`import { Test, TestingModule } from '@nestjs/testing';
+    expect(results.plain.files['test/app.e2e-spec.ts']).toBe(`import { Test, TestingModule } from '@nestjs/testing';
 import { AppModule } from './../src/app.module.js';
 import { overrideCrossmintAuth } from 'nestjs-crossmint-auth/testing';
 
@@ -150,21 +161,18 @@ beforeEach(async () => {
   });
 
   it('appends CROSSMINT_API_KEY to an existing .env.example', () => {
-    const app = { ...nestNewApp(), '.env.example': 'PORT=3000' };
-    expect(run(app).files['.env.example']).toBe('PORT=3000\nCROSSMINT_API_KEY=\n');
+    expect(results.envExample.files['.env.example']).toBe('PORT=3000\nCROSSMINT_API_KEY=\n');
   });
 
   it('changes nothing when run a second time', () => {
-    for (const options of [{}, { globalGuard: true, routes: true }]) {
-      const once = run(nestNewApp(), options);
-      expect(Object.keys(once.files).length).toBeGreaterThan(3);
-      expect(run(once.files, options).files).toEqual(once.files);
+    for (const { first, files } of [results.twice, results.twiceWithAll]) {
+      expect(Object.keys(first).length).toBeGreaterThan(4);
+      expect(files).toEqual(first);
     }
   });
 
   it('leaves an app.module.ts it cannot place the module in unchanged, and says so', () => {
-    const app = { ...nestNewApp(), 'src/app.module.ts': 'export const AppModule = createModule();\n' };
-    const result = run(app);
+    const result = results.unknownModule;
     expect(result.files['src/app.module.ts']).toBe('export const AppModule = createModule();\n');
     expect(result.warnings).toEqual([expect.stringContaining('src/app.module.ts')]);
   });
