@@ -51,6 +51,12 @@ function nestNewApp(manifest: object = { type: 'module', dependencies: { '@nestj
   };
 }
 
+interface Job {
+  files: Files;
+  options?: { globalGuard?: boolean; routes?: boolean };
+  times?: number;
+}
+
 /** The apps the schematic runs on, with its options; all in one child process (see run-schematic.mjs). */
 const JOBS = {
   plain: { files: nestNewApp() },
@@ -62,7 +68,7 @@ const JOBS = {
   twice: { files: nestNewApp(), times: 2 },
   twiceWithAll: { files: nestNewApp(), options: { globalGuard: true, routes: true }, times: 2 },
   unknownModule: { files: { ...nestNewApp(), 'src/app.module.ts': 'export const AppModule = createModule();\n' } },
-};
+} satisfies Record<string, Job>;
 
 describe('nest add nestjs-crossmint-auth (the schematic)', () => {
   let results: Record<keyof typeof JOBS, { files: Files; first: Files; warnings: string[] }>;
@@ -73,7 +79,10 @@ describe('nest add nestjs-crossmint-auth (the schematic)', () => {
     try {
       execFileSync(process.execPath, ['scripts/build-schematics.mjs', out]);
       const jobs = Object.fromEntries(
-        Object.entries(JOBS).map(([name, job]) => [name, { ...job, options: { sourceRoot: 'src', ...job.options } }]),
+        Object.entries(JOBS as Record<string, Job>).map(([name, job]) => [
+          name,
+          { ...job, options: { sourceRoot: 'src', ...job.options } },
+        ]),
       );
       const input = JSON.stringify({ collection: join(out, 'collection.json'), schematic: 'nest-add', jobs });
       const output = execFileSync(process.execPath, ['test/support/run-schematic.mjs'], { input, encoding: 'utf8' });
