@@ -84,3 +84,6 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Longer waits are capped: past a few minutes, a client is better off trying again than giving up. */
 export const MAX_RETRY_AFTER_SEC = 300;
+
+/** The OpenAPI security scheme names that `@ApiCrossmintAuth()` refers to and `addCrossmintAuth()` defines. */
+export const CROSSMINT_SWAGGER_SECURITY = { cookie: 'crossmint-cookie', bearer: 'crossmint-bearer' };

@@ -16,3 +16,4 @@ for (const [folder, type] of [
   mkdirSync(`dist/${folder}`, { recursive: true });
   writeFileSync(`dist/${folder}/package.json`, JSON.stringify({ type }, null, 2) + '\n');
 }
+execFileSync(process.execPath, ['scripts/build-schematics.mjs'], { stdio: 'inherit' });

@@ -27,7 +27,7 @@ nest11=$(node -e '
     "@nestjs/platform-express": "^11", "@nestjs/platform-fastify": "^11",
     "@nestjs/microservices": "^11", "@nestjs/websockets": "^11",
     "@nestjs/platform-socket.io": "^11", "@nestjs/platform-ws": "^11", "@nestjs/terminus": "^11",
-    "@nestjs/graphql": "^13", "@nestjs/apollo": "^13", "@nestjs/mercurius": "^13",
+    "@nestjs/graphql": "^13", "@nestjs/apollo": "^13", "@nestjs/mercurius": "^13", "@nestjs/swagger": "^11",
   };
   const dev = require("./package.json").devDependencies ?? {};
   for (const name of Object.keys(dev).filter((name) => name.startsWith("@nestjs/"))) {

@@ -56,7 +56,7 @@ const LAYERS: Array<Array<string>> = [
   ['options/', 'cookies/', 'jwt/', 'refresh-store/'],
   ['session/'],
   ['guards/', 'interceptors/', 'decorators/', 'routes/', 'crossmint-auth.service.ts', 'crossmint-auth.module'],
-  ['index.ts', 'testing/'],
+  ['index.ts', 'testing/', 'swagger/'],
 ];
 const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.some((prefix) => file.startsWith(prefix)));
 
@@ -95,6 +95,18 @@ describe('architecture of lib/', () => {
         .map((target) => `${file} -> ${target}`),
     );
     expect(upward).toEqual([]);
+  });
+
+  it('only swagger/ imports @nestjs/swagger (an optional peer), and nothing imports swagger/', () => {
+    const violations = sources.flatMap(({ file, imports }) =>
+      imports
+        .filter((target) =>
+          file.startsWith('swagger/') ? false : target.startsWith('@nestjs/swagger') || target.startsWith('swagger/'),
+        )
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(violations).toEqual([]);
+    expect(sources.some(({ imports }) => imports.includes('@nestjs/swagger'))).toBe(true);
   });
 
   it('interfaces/ holds types only', () => {

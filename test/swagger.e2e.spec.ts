@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { CrossmintAuthGuard, CrossmintAuthModule } from '../lib/index.js';
+import { addCrossmintAuth, ApiCrossmintAuth } from '../lib/swagger/index.js';
+import { CrossmintAuthEmulator } from '../lib/testing/index.js';
+
+// @nestjs/swagger is a devDependency here and an optional peer of the package.
+const COOKIES = { jwt: 'session-jwt' };
+
+@Controller('wallets')
+@UseGuards(CrossmintAuthGuard)
+@ApiCrossmintAuth()
+class WalletsController {
+  @Get()
+  list() {
+    return [];
+  }
+}
+
+@Controller('posts')
+class PostsController {
+  @Get()
+  list() {
+    return [];
+  }
+
+  @Get('mine')
+  @UseGuards(CrossmintAuthGuard)
+  @ApiCrossmintAuth()
+  mine() {
+    return [];
+  }
+}
+
+describe('Swagger: @ApiCrossmintAuth() and addCrossmintAuth()', () => {
+  let emulator: CrossmintAuthEmulator;
+  let app: INestApplication;
+  let url: string;
+  let document: any;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    @Module({
+      imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), cookies: COOKIES })],
+      controllers: [WalletsController, PostsController],
+    })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    const config = addCrossmintAuth(new DocumentBuilder().setTitle('API'), { cookies: COOKIES }).build();
+    SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config));
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+    document = await (await fetch(`${url}/docs-json`)).json();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.stop();
+  });
+
+  it('defines the cookie scheme under the configured cookie name, and the Bearer scheme', () => {
+    expect(document.components.securitySchemes).toEqual({
+      'crossmint-cookie': expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'session-jwt' }),
+      'crossmint-bearer': expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+    });
+  });
+
+  it('requires the cookie or the Bearer JWT on a decorated controller and a decorated route only', () => {
+    const either = [{ 'crossmint-bearer': [] }, { 'crossmint-cookie': [] }];
+    const securityOf = (path: string) => document.paths[path].get.security;
+    expect(securityOf('/wallets')).toEqual(expect.arrayContaining(either));
+    expect(securityOf('/wallets')).toHaveLength(2);
+    expect(securityOf('/posts/mine')).toEqual(expect.arrayContaining(either));
+    expect(securityOf('/posts')).toBeUndefined();
+    expect(document.paths['/posts'].get.responses['401']).toBeUndefined();
+  });
+
+  it('documents the 401 and the 503 (with Retry-After) in Nest error shape', () => {
+    const responses = document.paths['/wallets'].get.responses;
+    const body = (status: string) => responses[status].content['application/json'].schema;
+    expect(body('401')).toEqual(
+      expect.objectContaining({
+        required: ['statusCode', 'message', 'error'],
+        properties: expect.objectContaining({ statusCode: expect.objectContaining({ example: 401 }) }),
+      }),
+    );
+    expect(body('503').properties.error).toEqual(expect.objectContaining({ example: 'Service Unavailable' }));
+    expect(responses['503'].headers['Retry-After']).toBeDefined();
+  });
+
+  it('documents the bodies the guard really answers', async () => {
+    const unauthorized = await fetch(`${url}/wallets`);
+    expect(unauthorized.status).toBe(401);
+    const documented = document.paths['/wallets'].get.responses['401'].content['application/json'].schema;
+    expect(Object.keys(await unauthorized.json()).sort()).toEqual([...documented.required].sort());
+
+    const session = await emulator.createSession();
+    emulator.fault('jwks', { status: 503 });
+    const unavailable = await fetch(`${url}/posts/mine`, { headers: { cookie: `session-jwt=${session.jwt}` } });
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(Object.keys(await unavailable.json()).sort()).toEqual(['error', 'message', 'statusCode']);
+  });
+});
