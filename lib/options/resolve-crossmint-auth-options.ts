@@ -77,6 +77,7 @@ export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions)
     ),
     refreshStore: checkRefreshStore(options.refreshStore),
     routes,
+    telemetry: bool('telemetry', options.telemetry, CROSSMINT_AUTH_DEFAULTS.telemetry),
   };
 }
 
