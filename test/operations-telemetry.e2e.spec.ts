@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as otel from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
@@ -8,10 +8,13 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
+import { Redis } from 'ioredis';
+import { RedisRefreshStore } from '../lib/index.js';
 import type { OtelApi } from '../lib/telemetry/otel-api.js';
 import { JWT_COOKIE, REFRESH_COOKIE } from './support/cookies.js';
 import { useEmulatorApps } from './support/emulator-apps.js';
 import { request } from './support/http.js';
+import { findRedisServer, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 // The module's own declaration of the OpenTelemetry API must fit the real one: this line fails the type check if not.
 const fitsTheRealApi: OtelApi = otel;
@@ -198,6 +201,39 @@ describe('operations: OpenTelemetry spans and metrics', () => {
     expect(await valueOf('crossmint_auth.authentication.failures', { 'crossmint_auth.reason': 'no_credentials' })).toBe(
       before,
     );
+  });
+
+  const describeRedis = findRedisServer() || process.env.CI ? describe : describe.skip;
+  describeRedis('with a Redis refresh store', () => {
+    let redisServer: RedisServer;
+    let redis: Redis;
+    // Before the apps are made: their module options take the client.
+    beforeAll(async () => {
+      redisServer = await startRedisServer();
+      redis = new Redis({ host: '127.0.0.1', port: redisServer.port, maxRetriesPerRequest: 1 });
+    });
+    const redisSuite = useEmulatorApps({
+      apps: (emulator) => ({
+        app: { moduleOptions: { ...emulator.moduleOptions(), refreshStore: new RedisRefreshStore(redis) } },
+      }),
+    });
+    afterAll(async () => {
+      redis.disconnect();
+      await redisServer.kill();
+    });
+
+    it('the refresh span carries how the Redis election ended', async () => {
+      exporter.reset();
+      const { refreshToken } = await redisSuite.emulator.createSession();
+      const cookies = { [REFRESH_COOKIE]: refreshToken.secret };
+      expect((await request(`${redisSuite.app.url}/protected`, { cookies })).status).toBe(200);
+
+      const [refresh] = spans('crossmint_auth.refresh');
+      expect(attr(refresh, 'crossmint_auth.refresh.role')).toBe('leader');
+      expect(refresh.events.map((event) => [event.name, event.attributes?.['crossmint_auth.redis.result']])).toEqual([
+        ['crossmint_auth.redis.election', 'elected'],
+      ]);
+    });
   });
 
   it('the module fits the real API', () => {

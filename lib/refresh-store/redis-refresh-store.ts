@@ -7,6 +7,7 @@ import {
   CrossmintAuthOptionsError,
   CrossmintServiceUnavailableError,
 } from '../crossmint-auth.errors.js';
+import { spanEvent } from '../telemetry/crossmint-auth.telemetry.js';
 import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
 import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
@@ -188,10 +189,12 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       shared = await this.electOrWait(key, keyHash, lock);
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
+      election('redis_unavailable');
       // Refresh here. If Redis is only slow, a timed-out `SET NX` of ours may still land: sharing the
       // outcome (after it, on the same connection) keeps other instances from waiting on a lock nobody holds.
       return this.refreshAndShare(secret, keyHash, key, lock, refresh, false);
     }
+    election(shared === ELECTED ? 'elected' : shared === TOOK_OVER ? 'took_over' : 'shared');
     if (shared === ELECTED || shared === TOOK_OVER)
       return this.refreshAndShare(secret, keyHash, key, lock, refresh, shared === TOOK_OVER);
     const result = this.open(secret, keyHash, shared);
@@ -367,6 +370,11 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       clearTimeout(timer);
     }
   }
+}
+
+/** How this instance's Redis election for a refresh ended, on the refresh's span. */
+function election(result: 'elected' | 'took_over' | 'shared' | 'redis_unavailable'): void {
+  spanEvent('crossmint_auth.redis.election', { 'crossmint_auth.redis.result': result });
 }
 
 function positive(option: string, value: unknown, fallback: number): number {

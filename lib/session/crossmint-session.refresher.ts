@@ -24,17 +24,17 @@ import { isRefreshSecret } from '../crossmint-auth.credentials.js';
 import { refreshedSession } from './sessions.js';
 
 /**
- * Refreshes and revokes sessions. Refresh tokens are good for one refresh, so every request carrying the same
- * secret shares one upstream call (single-flight here, in this process) and its result (the `refreshStore`: this
- * process by default, every instance with a shared store). A secret is named by an HMAC under a key derived from
- * the API key, computed once per refresh and handed to the store.
- */
-/**
  * Who answered a refresh: `leader` called Crossmint; `follower` joined a refresh in flight in this process; `shared`
  * got the result the refresh store kept from another request (its grace window, or another instance's refresh).
  */
 export type RefreshRole = 'leader' | 'follower' | 'shared';
 
+/**
+ * Refreshes and revokes sessions. Refresh tokens are good for one refresh, so every request carrying the same
+ * secret shares one upstream call (single-flight here, in this process) and its result (the `refreshStore`: this
+ * process by default, every instance with a shared store). A secret is named by an HMAC under a key derived from
+ * the API key, computed once per refresh and handed to the store.
+ */
 @Injectable()
 export class CrossmintSessionRefresher {
   private readonly logger = new Logger('CrossmintAuth');

@@ -14,6 +14,17 @@ export interface TelemetrySpan {
 /** `success`, or why not. */
 export type TelemetryOutcome = 'success' | CrossmintAuthReason | 'error';
 
+/**
+ * The API once a module with telemetry on has loaded it: a refresh store the app constructs itself (no injection)
+ * adds its events to the active span through `spanEvent`.
+ */
+let loadedApi: OtelApi | undefined;
+
+/** An event on the active span, when there is one and telemetry is loaded; otherwise nothing. */
+export function spanEvent(name: string, attributes?: OtelAttributes): void {
+  loadedApi?.trace.getActiveSpan()?.addEvent(name, attributes);
+}
+
 const NO_SPAN: TelemetrySpan = { set: () => undefined, event: () => undefined };
 
 type Counter = ReturnType<OtelMeter['createCounter']>;
@@ -89,7 +100,7 @@ export class CrossmintAuthTelemetry implements OnModuleInit {
   }
 
   private start(api: OtelApi): void {
-    this.api = api;
+    this.api = loadedApi = api;
     this.tracer = api.trace.getTracer(TELEMETRY_SCOPE);
     const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
     this.instruments = {

@@ -39,7 +39,7 @@ export interface OtelMeter {
 }
 
 export interface OtelApi {
-  trace: { getTracer(name: string, version?: string): OtelTracer };
+  trace: { getTracer(name: string, version?: string): OtelTracer; getActiveSpan(): OtelSpan | undefined };
   metrics: { getMeter(name: string, version?: string): OtelMeter };
   SpanKind: { CLIENT: number; INTERNAL: number };
   SpanStatusCode: { ERROR: number };
