@@ -44,7 +44,8 @@ async function parent() {
 function run(mode, dist) {
   return new Promise((resolve, reject) => {
     const worker = fork(fileURLToPath(import.meta.url), ['child', mode, dist], { execArgv: ['--expose-gc'] });
-    worker.once('message', resolve);
+    const timer = setTimeout(() => worker.kill('SIGKILL'), 120_000);
+    worker.once('message', (result) => (clearTimeout(timer), resolve(result)));
     worker.once('exit', (code) => code && reject(new Error(`${mode} exited with ${code}`)));
   });
 }
