@@ -119,6 +119,16 @@ describe('architecture of lib/', () => {
     expect(violations).toEqual([]);
   });
 
+  it('no file imports an optional peer (ioredis, @nestjs/terminus, @opentelemetry/*), type-only imports included', () => {
+    // They are loaded at run time when installed (utils/optional-peer.ts), so that an app without them still loads
+    // the package, and no shipped declaration names them.
+    const optional = /^(ioredis|@nestjs\/terminus|@opentelemetry\/[\w-]+)(\/|$)/;
+    const found = sources.flatMap(({ file, imports }) =>
+      imports.filter((target) => optional.test(target)).map((target) => `${file} -> ${target}`),
+    );
+    expect(found).toEqual([]);
+  });
+
   it('places every file in a layer, and no file imports from a layer above its own', () => {
     expect(sources.filter(({ file }) => layerOf(file) === -1).map(({ file }) => file)).toEqual([]);
     const upward = sources.flatMap(({ file, imports }) =>
