@@ -45,6 +45,7 @@ export const CROSSMINT_AUTH_DEFAULTS = {
   cookiePath: '/',
   cookieSameSite: 'lax',
   cookieSecure: 'auto',
+  telemetry: true,
 } as const;
 
 /** The defaults of `RedisRefreshStore`'s options. */
@@ -67,6 +68,15 @@ export const JWKS_COLD_RETRY_MS = 1_000;
 
 /** How long one check of the API key stands: the bound on checks, and on the error log, while it is refused. */
 export const API_KEY_CHECK_INTERVAL_MS = 10_000;
+
+/** The health indicator reports the outcomes of this many recent refreshes. */
+export const REFRESH_HEALTH_WINDOW = 50;
+
+/** Refreshed JWTs failing on `aud` this many times in a row: a configuration mistake, warned once. */
+export const REFRESH_AUDIENCE_WARN_AFTER = 3;
+
+/** The instrumentation scope of the module's spans and metrics. */
+export const TELEMETRY_SCOPE = 'nestjs-crossmint-auth';
 
 // ---- Limits ----
 

@@ -1,5 +1,6 @@
 import { MAX_JWT_LENGTH, MAX_REFRESH_SECRET_LENGTH } from './crossmint-auth.constants.js';
 import { CrossmintAuthenticationError } from './crossmint-auth.errors.js';
+import { CrossmintAuthReason } from './crossmint-auth.reasons.js';
 import type { CrossmintTokens } from './interfaces/crossmint-session.interface.js';
 
 /** The credentials a request (or a caller) presents. `source` decides what a failure may touch: only cookies get cleared. */
@@ -39,7 +40,7 @@ export function explicitCredentials(tokens: CrossmintTokens): CrossmintCredentia
     (jwt !== undefined && !isJwtCandidate(jwt)) ||
     (refreshSecret !== undefined && refreshSecret !== '' && !isRefreshSecret(refreshSecret))
   ) {
-    throw new CrossmintAuthenticationError('Invalid or expired token');
+    throw new CrossmintAuthenticationError('Invalid or expired token', CrossmintAuthReason.MalformedCredentials);
   }
   return { jwt, refreshSecret: refreshSecret || undefined, source: 'explicit' };
 }

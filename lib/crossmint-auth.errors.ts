@@ -1,11 +1,16 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { DEFAULT_RETRY_AFTER_SEC } from './crossmint-auth.constants.js';
+import { CrossmintAuthReason } from './crossmint-auth.reasons.js';
 
 /** Credentials are missing, invalid, expired or revoked. Answers 401. */
 export class CrossmintAuthenticationError extends HttpException {
   readonly code = 'CROSSMINT_AUTHENTICATION_FAILED';
 
-  constructor(message = 'Authentication required') {
+  constructor(
+    message = 'Authentication required',
+    /** Why: logged at debug and counted, never sent to the client. */
+    readonly reason: CrossmintAuthReason = CrossmintAuthReason.NoCredentials,
+  ) {
     super({ statusCode: HttpStatus.UNAUTHORIZED, message, error: 'Unauthorized' }, HttpStatus.UNAUTHORIZED);
   }
 }
@@ -18,6 +23,8 @@ export class CrossmintServiceUnavailableError extends HttpException {
     message = 'Crossmint authentication is temporarily unavailable',
     /** Seconds a client should wait before retrying; sent as `Retry-After`. */
     readonly retryAfterSec = DEFAULT_RETRY_AFTER_SEC,
+    /** Why: logged and counted, never sent to the client. */
+    readonly reason: CrossmintAuthReason = CrossmintAuthReason.UpstreamUnavailable,
   ) {
     super(
       { statusCode: HttpStatus.SERVICE_UNAVAILABLE, message, error: 'Service Unavailable' },

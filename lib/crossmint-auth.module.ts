@@ -6,6 +6,7 @@ import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from './crossmint-auth.
 import { CROSSMINT_AUTH_MODULE_OPTIONS, ConfigurableCrossmintAuthModule } from './crossmint-auth.module-definition.js';
 import { CrossmintAuthService } from './crossmint-auth.service.js';
 import { CrossmintAuthGuard } from './guards/crossmint-auth.guard.js';
+import { CrossmintAuthHealthIndicator } from './health/crossmint-auth.health-indicator.js';
 import { CrossmintSessionInterceptor } from './interceptors/crossmint-session.interceptor.js';
 import type { ResolvedCrossmintAuthOptions } from './interfaces/crossmint-auth-options.interface.js';
 import { CrossmintJwtVerifier } from './jwt/crossmint-jwt-verifier.js';
@@ -14,6 +15,7 @@ import { resolveCrossmintAuthOptions } from './options/resolve-crossmint-auth-op
 import { CrossmintAuthRoutes } from './routes/crossmint-auth.routes.js';
 import { CrossmintSessionRefresher } from './session/crossmint-session.refresher.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
+import { CrossmintAuthTelemetry } from './telemetry/crossmint-auth.telemetry.js';
 
 /**
  * `CrossmintAuthModule.forRoot(options)` or `.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`;
@@ -32,6 +34,7 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
       useFactory: (options: ResolvedCrossmintAuthOptions) => options.httpClient ?? new FetchCrossmintHttpClient(),
       inject: [CROSSMINT_AUTH_OPTIONS],
     },
+    CrossmintAuthTelemetry,
     CrossmintApi,
     JwksKeyStore,
     CrossmintJwtVerifier,
@@ -42,6 +45,7 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
     CrossmintAuthGuard,
     CrossmintSessionInterceptor,
     CrossmintAuthRoutes,
+    CrossmintAuthHealthIndicator,
   ],
   exports: [
     CROSSMINT_AUTH_OPTIONS,
@@ -50,6 +54,7 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
     CrossmintSessionResolver,
     CrossmintAuthGuard,
     CrossmintSessionInterceptor,
+    CrossmintAuthHealthIndicator,
   ],
 })
 export class CrossmintAuthModule extends ConfigurableCrossmintAuthModule {}

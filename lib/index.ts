@@ -6,6 +6,8 @@ export { CurrentUser } from './decorators/current-user.decorator.js';
 export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
 export { OptionalAuth, IS_OPTIONAL_AUTH_KEY } from './decorators/optional-auth.decorator.js';
 export { InjectCrossmintAuthOptions } from './decorators/inject-crossmint-auth-options.decorator.js';
+export { CrossmintAuthHealthIndicator } from './health/crossmint-auth.health-indicator.js';
+export { CrossmintAuthReason } from './crossmint-auth.reasons.js';
 export {
   CrossmintAuthenticationError,
   CrossmintServiceUnavailableError,

@@ -7,8 +7,24 @@ import { dirname, join, relative, resolve } from 'node:path';
  * package, interfaces/ holds types only, and no module imports itself back through a circle.
  */
 const LIB = resolve('lib');
-const CORE = ['api', 'cookies', 'interfaces', 'jwt', 'options', 'platform', 'refresh-store', 'session', 'utils'];
-const CORE_FILES = ['crossmint-auth.constants.ts', 'crossmint-auth.credentials.ts', 'crossmint-auth.errors.ts'];
+const CORE = [
+  'api',
+  'cookies',
+  'interfaces',
+  'jwt',
+  'options',
+  'platform',
+  'refresh-store',
+  'session',
+  'telemetry',
+  'utils',
+];
+const CORE_FILES = [
+  'crossmint-auth.constants.ts',
+  'crossmint-auth.credentials.ts',
+  'crossmint-auth.errors.ts',
+  'crossmint-auth.reasons.ts',
+];
 /** What the core may not import: the doors, the module, the emulator. */
 const DOORS = [
   'guards/',
@@ -18,6 +34,7 @@ const DOORS = [
   'testing/',
   'crossmint-auth.module',
   'crossmint-auth.service',
+  'health/',
   'index.ts',
 ];
 /** Packages the core may not import: platforms, transports, optional peers, Nest's application layer. */
@@ -51,11 +68,26 @@ function importsOf(path: string): string[] {
 
 /** Layers from the bottom; a file imports only from its own layer or the ones below. */
 const LAYERS: Array<Array<string>> = [
-  ['interfaces/', 'utils/', 'crossmint-auth.constants.ts', 'crossmint-auth.credentials.ts', 'crossmint-auth.errors.ts'],
-  ['platform/', 'api/'],
+  [
+    'interfaces/',
+    'utils/',
+    'crossmint-auth.constants.ts',
+    'crossmint-auth.credentials.ts',
+    'crossmint-auth.errors.ts',
+    'crossmint-auth.reasons.ts',
+  ],
+  ['platform/', 'api/', 'telemetry/'],
   ['options/', 'cookies/', 'jwt/', 'refresh-store/'],
   ['session/'],
-  ['guards/', 'interceptors/', 'decorators/', 'routes/', 'crossmint-auth.service.ts', 'crossmint-auth.module'],
+  [
+    'guards/',
+    'interceptors/',
+    'decorators/',
+    'routes/',
+    'health/',
+    'crossmint-auth.service.ts',
+    'crossmint-auth.module',
+  ],
   ['index.ts', 'testing/', 'swagger/'],
 ];
 const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.some((prefix) => file.startsWith(prefix)));
@@ -85,6 +117,16 @@ describe('architecture of lib/', () => {
         imports.filter((target) => PLATFORM_PACKAGES.test(target)).map((target) => `${file} -> ${target}`),
       );
     expect(violations).toEqual([]);
+  });
+
+  it('no file imports an optional peer (ioredis, @nestjs/terminus, @opentelemetry/*), type-only imports included', () => {
+    // They are loaded at run time when installed (utils/optional-peer.ts), so that an app without them still loads
+    // the package, and no shipped declaration names them.
+    const optional = /^(ioredis|@nestjs\/terminus|@opentelemetry\/[\w-]+)(\/|$)/;
+    const found = sources.flatMap(({ file, imports }) =>
+      imports.filter((target) => optional.test(target)).map((target) => `${file} -> ${target}`),
+    );
+    expect(found).toEqual([]);
   });
 
   it('places every file in a layer, and no file imports from a layer above its own', () => {

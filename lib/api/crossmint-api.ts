@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import type { JSONWebKeySet } from 'jose';
 import {
   API_KEY_CHECK_INTERVAL_MS,
@@ -8,10 +8,12 @@ import {
   MAX_USER_ID_LENGTH,
 } from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 import type { CrossmintHttpClient } from '../interfaces/crossmint-http-client.interface.js';
 import type { CrossmintRefreshResult, CrossmintUser } from '../interfaces/crossmint-session.interface.js';
 import { isRefreshSecret } from '../crossmint-auth.credentials.js';
+import { CrossmintAuthTelemetry, type TelemetrySpan } from '../telemetry/crossmint-auth.telemetry.js';
 import { parseRetryAfter } from './retry-after.js';
 
 type CallName = 'jwks' | 'refresh' | 'logout' | 'user';
@@ -39,45 +41,23 @@ export class CrossmintApi {
   constructor(
     @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
     @Inject(CROSSMINT_HTTP_CLIENT) private readonly http: CrossmintHttpClient,
+    @Optional() private readonly telemetry: CrossmintAuthTelemetry = new CrossmintAuthTelemetry(options),
   ) {}
 
-  async fetchJwks(): Promise<JSONWebKeySet> {
-    const { status, json, retryAfterSec } = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks);
-    if (status !== 200) throw this.unavailable('jwks', `status ${status}`, retryAfterSec);
-    const keys = (json as JSONWebKeySet | undefined)?.keys;
-    if (!Array.isArray(keys) || keys.some((key) => !isObject(key))) throw this.unavailable('jwks', 'malformed key set');
-    return { keys };
+  fetchJwks(): Promise<JSONWebKeySet> {
+    return this.traced('jwks', (span) => this.fetchJwksIn(span));
   }
 
   /** The new material for a refresh secret; Crossmint's `refresh` field is the module's `refreshToken` from here on. */
-  async refresh(secret: string): Promise<CrossmintRefreshResult> {
-    const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, {
-      refresh: secret,
-    });
-    if (isClientError(status)) {
-      // A refused API key, or one Crossmint could not be asked about, must not pass for a dead refresh token.
-      if (status === 401 && (await this.checkApiKey()) !== 'accepted')
-        throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000);
-      throw new CrossmintAuthenticationError('Session expired or revoked');
-    }
-    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, retryAfterSec);
-    if (!isRefreshAnswer(json)) throw this.unavailable('refresh', 'malformed answer');
-    return {
-      jwt: json.jwt,
-      refreshToken: { secret: json.refresh.secret, expiresAt: json.refresh.expiresAt },
-      user: json.user,
-    };
+  refresh(secret: string): Promise<CrossmintRefreshResult> {
+    return this.traced('refresh', (span) => this.refreshIn(span, secret));
   }
 
-  async logout(secret: string): Promise<void> {
-    const { status, retryAfterSec } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, {
-      refresh: secret,
-    });
-    // A refresh token Crossmint no longer knows is as logged out as it gets.
-    if (status >= 300 && !isClientError(status)) throw this.unavailable('logout', `status ${status}`, retryAfterSec);
+  logout(secret: string): Promise<void> {
+    return this.traced('logout', (span) => this.logoutIn(span, secret));
   }
 
-  async getUser(userId: string): Promise<CrossmintUser> {
+  getUser(userId: string): Promise<CrossmintUser> {
     // '.' and '..' are dot segments even when percent-encoded: URL parsing would drop them from the path.
     if (
       typeof userId !== 'string' ||
@@ -86,16 +66,64 @@ export class CrossmintApi {
       userId.length > MAX_USER_ID_LENGTH ||
       /\.\.|\p{Cc}/u.test(userId)
     ) {
-      throw new BadRequestException('Invalid user id');
+      return Promise.reject(new BadRequestException('Invalid user id'));
     }
+    return this.traced('user', (span) => this.getUserIn(span, userId));
+  }
+
+  private async fetchJwksIn(span: TelemetrySpan): Promise<JSONWebKeySet> {
+    const { status, json, retryAfterSec } = await this.call('jwks', 'GET', CROSSMINT_API_PATHS.jwks, span);
+    if (status !== 200) throw this.unavailable('jwks', `status ${status}`, retryAfterSec);
+    const keys = (json as JSONWebKeySet | undefined)?.keys;
+    if (!Array.isArray(keys) || keys.some((key) => !isObject(key)))
+      throw this.unavailable('jwks', 'malformed key set', undefined, CrossmintAuthReason.UpstreamMalformed);
+    return { keys };
+  }
+
+  private async refreshIn(span: TelemetrySpan, secret: string): Promise<CrossmintRefreshResult> {
+    const { status, json, retryAfterSec } = await this.call('refresh', 'POST', CROSSMINT_API_PATHS.refresh, span, {
+      refresh: secret,
+    });
+    if (isClientError(status)) {
+      // A refused API key, or one Crossmint could not be asked about, must not pass for a dead refresh token.
+      const apiKey = status === 401 ? await this.checkApiKey() : 'accepted';
+      if (apiKey !== 'accepted') {
+        const reason =
+          apiKey === 'refused' ? CrossmintAuthReason.ApiKeyRefused : CrossmintAuthReason.UpstreamUnavailable;
+        throw new CrossmintServiceUnavailableError(undefined, API_KEY_CHECK_INTERVAL_MS / 1000, reason);
+      }
+      throw new CrossmintAuthenticationError('Session expired or revoked', CrossmintAuthReason.RefreshRefused);
+    }
+    if (status !== 200 && status !== 201) throw this.unavailable('refresh', `status ${status}`, retryAfterSec);
+    if (!isRefreshAnswer(json))
+      throw this.unavailable('refresh', 'malformed answer', undefined, CrossmintAuthReason.UpstreamMalformed);
+    return {
+      jwt: json.jwt,
+      refreshToken: { secret: json.refresh.secret, expiresAt: json.refresh.expiresAt },
+      user: json.user,
+    };
+  }
+
+  private async logoutIn(span: TelemetrySpan, secret: string): Promise<void> {
+    const { status, retryAfterSec } = await this.call('logout', 'POST', CROSSMINT_API_PATHS.logout, span, {
+      refresh: secret,
+    });
+    // A refresh token Crossmint no longer knows is as logged out as it gets.
+    if (status >= 300 && !isClientError(status)) throw this.unavailable('logout', `status ${status}`, retryAfterSec);
+  }
+
+  private async getUserIn(span: TelemetrySpan, userId: string): Promise<CrossmintUser> {
     const { status, json, retryAfterSec } = await this.call(
       'user',
       'GET',
       CROSSMINT_API_PATHS.user(encodeURIComponent(userId)),
+      span,
     );
-    if (status === 404) throw new NotFoundException('User not found');
+    if (status === 404)
+      throw Object.assign(new NotFoundException('User not found'), { reason: CrossmintAuthReason.UserNotFound });
     if (status !== 200) throw this.unavailable('user', `status ${status}`, retryAfterSec);
-    if (!isObject(json) || typeof json.id !== 'string') throw this.unavailable('user', 'malformed answer');
+    if (!isObject(json) || typeof json.id !== 'string')
+      throw this.unavailable('user', 'malformed answer', undefined, CrossmintAuthReason.UpstreamMalformed);
     return json as CrossmintUser;
   }
 
@@ -125,7 +153,9 @@ export class CrossmintApi {
   private async askApiKeyStatus(): Promise<CrossmintApiKeyStatus> {
     let status: number;
     try {
-      ({ status } = await this.call('user', 'GET', CROSSMINT_API_PATHS.user(API_KEY_CHECK_USER_ID)));
+      ({ status } = await this.traced('user', (span) =>
+        this.call('user', 'GET', CROSSMINT_API_PATHS.user(API_KEY_CHECK_USER_ID), span),
+      ));
     } catch {
       return 'unknown';
     }
@@ -140,11 +170,22 @@ export class CrossmintApi {
     return this.lastApiKeyStatus;
   }
 
-  private async call(name: CallName, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {
+  private traced<T>(name: CallName, fn: (span: TelemetrySpan) => Promise<T>): Promise<T> {
+    return this.telemetry.span(`crossmint.${name}`, 'client', { 'crossmint.call': name }, fn);
+  }
+
+  private async call(
+    name: CallName,
+    method: 'GET' | 'POST',
+    path: string,
+    span: TelemetrySpan,
+    body?: object,
+  ): Promise<Answer> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (name !== 'jwks') headers['x-api-key'] = this.options.apiKey;
     if (body) headers['content-type'] = 'application/json';
     let response;
+    const started = performance.now();
     try {
       response = await this.http.request({
         method,
@@ -154,9 +195,18 @@ export class CrossmintApi {
         timeoutMs: this.options.timeoutMs,
       });
     } catch (error) {
-      const reason = (error as Error)?.name === 'TimeoutError' ? 'timed out' : 'unreachable';
-      throw this.unavailable(name, reason);
+      this.telemetry.crossmintCall(name, (performance.now() - started) / 1000, 0);
+      const timedOut = (error as Error)?.name === 'TimeoutError';
+      throw this.unavailable(
+        name,
+        timedOut ? 'timed out' : 'unreachable',
+        undefined,
+        timedOut ? CrossmintAuthReason.UpstreamTimeout : CrossmintAuthReason.UpstreamUnavailable,
+      );
     }
+    this.telemetry.crossmintCall(name, (performance.now() - started) / 1000, response.status);
+    span.set('http.request.method', method);
+    span.set('http.response.status_code', response.status);
     return {
       status: response.status,
       json: parseJson(response.body),
@@ -164,9 +214,14 @@ export class CrossmintApi {
     };
   }
 
-  private unavailable(name: CallName, reason: string, retryAfterSec?: number): CrossmintServiceUnavailableError {
-    this.logger.warn(`Crossmint ${name} call failed: ${reason}`);
-    return new CrossmintServiceUnavailableError(undefined, retryAfterSec);
+  private unavailable(
+    name: CallName,
+    detail: string,
+    retryAfterSec?: number,
+    reason: CrossmintAuthReason = CrossmintAuthReason.UpstreamUnavailable,
+  ): CrossmintServiceUnavailableError {
+    this.logger.warn(`Crossmint ${name} call failed: ${detail} (${reason})`);
+    return new CrossmintServiceUnavailableError(undefined, retryAfterSec, reason);
   }
 }
 

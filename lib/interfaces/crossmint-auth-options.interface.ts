@@ -79,6 +79,11 @@ export interface CrossmintAuthModuleOptions {
   refreshStore?: CrossmintRefreshStore;
   /** Serve the browser SDK's refresh/logout routes. Off by default. */
   routes?: CrossmintAuthRoutesOptions;
+  /**
+   * Spans and metrics through `@opentelemetry/api` when it is installed (register the SDK before creating the
+   * app); nothing is loaded without it. Default true; false turns them off.
+   */
+  telemetry?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -110,4 +115,5 @@ export interface ResolvedCrossmintAuthOptions {
   refreshResultCacheSize: number;
   refreshStore?: CrossmintRefreshStore;
   routes?: { refresh?: string; logout?: string; allowedOrigins: string[] };
+  telemetry: boolean;
 }

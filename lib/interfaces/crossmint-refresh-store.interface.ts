@@ -41,4 +41,7 @@ export interface CrossmintRefreshStore {
    * reads the store cannot find the entry of a secret they know.
    */
   setSecretHashKey?(key: Buffer): void;
+
+  /** Whether the store's backend answers now (`RedisRefreshStore`: a Redis command); the health indicator asks. */
+  isReachable?(): Promise<boolean>;
 }

@@ -1,12 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jwtVerify, type JWTPayload } from 'jose';
 import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_JWT_ALGORITHMS, MAX_JWT_LENGTH } from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 import type { CrossmintJwtPayload } from '../interfaces/crossmint-session.interface.js';
 import { LruCache } from '../utils/lru-cache.js';
 import { JwksKeyStore } from './jwks-key-store.js';
 import { isCanonicalBase64url, mirrorEs256Signature } from './jws-encoding.js';
+import { describeRefusal, refusalReason } from './jwt-refusal.js';
 
 /** A compact JWS, strictly: Node's base64url decoding skips stray characters, so jose alone would accept them. */
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
@@ -25,6 +27,7 @@ interface VerifiedToken {
  */
 @Injectable()
 export class CrossmintJwtVerifier {
+  private readonly logger = new Logger('CrossmintAuth');
   /** Keyed by `cacheKeyOf(token)`; a hit must still match the whole token, or the whole of its ES256 mirror. */
   private readonly verified: LruCache<number, VerifiedToken>;
   private keysVersion: number;
@@ -49,7 +52,7 @@ export class CrossmintJwtVerifier {
       !COMPACT_JWS.test(token) ||
       !token.split('.').every(isCanonicalBase64url)
     ) {
-      throw invalidToken();
+      throw this.refuse(CrossmintAuthReason.MalformedCredentials);
     }
 
     const keysVersion = this.keysVersion;
@@ -67,9 +70,11 @@ export class CrossmintJwtVerifier {
       }));
     } catch (error) {
       if (error instanceof CrossmintServiceUnavailableError) throw error;
-      throw invalidToken();
+      const reason = refusalReason(error);
+      throw this.refuse(reason, describeRefusal(reason, error, token, this.options.projectId));
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '' || typeof payload.exp !== 'number') throw invalidToken();
+    if (typeof payload.sub !== 'string' || payload.sub === '' || typeof payload.exp !== 'number')
+      throw this.refuse(CrossmintAuthReason.MissingClaims);
 
     const claims = Object.freeze(payload) as CrossmintJwtPayload;
     // A copy: the token is often a slice of the request's Cookie header, which the cache must not keep alive.
@@ -99,6 +104,12 @@ export class CrossmintJwtVerifier {
     const entry = typeof token === 'string' ? this.verified.get(cacheKeyOf(token)) : undefined;
     return entry && (entry.token === token || entry.mirror === token) ? entry.claims : undefined;
   }
+
+  /** Why a JWT is refused, at debug (never the token): enough to tell a wrong project id from an attack. */
+  private refuse(reason: CrossmintAuthReason, detail = ''): CrossmintAuthenticationError {
+    this.logger.debug(`JWT refused: ${reason}${detail}`);
+    return new CrossmintAuthenticationError('Invalid or expired token', reason);
+  }
 }
 
 /**
@@ -112,8 +123,4 @@ function cacheKeyOf(token: string): number {
   const start = Math.max(0, token.length - 86);
   for (let i = start; i < start + 8 && i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
   return key & 0x3fffffff;
-}
-
-function invalidToken(): CrossmintAuthenticationError {
-  return new CrossmintAuthenticationError('Invalid or expired token');
 }

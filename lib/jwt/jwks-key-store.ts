@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   createLocalJWKSet,
   errors,
@@ -10,7 +10,21 @@ import {
 import { CrossmintApi } from '../api/crossmint-api.js';
 import { CROSSMINT_AUTH_OPTIONS, JWKS_COLD_RETRY_MS } from '../crossmint-auth.constants.js';
 import { CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
+import { CrossmintAuthTelemetry, reasonOf, type TelemetryOutcome } from '../telemetry/crossmint-auth.telemetry.js';
+
+/** The key set as the health indicator reports it. */
+export interface KeySetHealth {
+  /** Milliseconds since the last good fetch; undefined before one (or with static `jwks`). */
+  ageMs?: number;
+  /** Serving keys older than `jwksMaxAgeMs` because the JWKS endpoint fails. */
+  stale: boolean;
+  /** Whether a token could be verified now: keys within `jwksMaxAgeMs + jwksMaxStaleMs`. */
+  usable: boolean;
+  /** The reason of the last failed fetch, when it failed after the last good one. */
+  lastError?: string;
+}
 
 interface KeySet {
   getKey: ReturnType<typeof createLocalJWKSet>;
@@ -29,12 +43,14 @@ export class JwksKeyStore {
   private keySet?: KeySet;
   private loading?: Promise<KeySet>;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastError?: TelemetryOutcome;
   /** Bumped whenever the set of keys changes, so verified-token caches know to start over. */
   version = 0;
 
   constructor(
     @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
     private readonly api: CrossmintApi,
+    @Optional() private readonly telemetry: CrossmintAuthTelemetry = new CrossmintAuthTelemetry(options),
   ) {
     if (options.jwks) this.keySet = this.toKeySet(options.jwks, Number.POSITIVE_INFINITY);
   }
@@ -51,6 +67,19 @@ export class JwksKeyStore {
     }
   };
 
+  health(): KeySetHealth {
+    const { jwksMaxAgeMs, jwksMaxStaleMs } = this.options;
+    const fetchedAt = this.keySet?.fetchedAt;
+    if (fetchedAt === Number.POSITIVE_INFINITY) return { stale: false, usable: true };
+    const ageMs = fetchedAt === undefined ? undefined : Date.now() - fetchedAt;
+    return {
+      ageMs,
+      stale: ageMs !== undefined && ageMs > jwksMaxAgeMs,
+      usable: ageMs !== undefined && ageMs <= jwksMaxAgeMs + jwksMaxStaleMs,
+      lastError: this.lastError,
+    };
+  }
+
   private async currentKeySet(): Promise<KeySet> {
     const keySet = this.keySet;
     const age = keySet ? Date.now() - keySet.fetchedAt : Number.POSITIVE_INFINITY;
@@ -61,7 +90,7 @@ export class JwksKeyStore {
     }
     // No usable keys (cold start, or stale for too long): try again, but do not hammer a JWKS endpoint that is down.
     if (!this.loading && Date.now() - this.lastAttemptAt < JWKS_COLD_RETRY_MS)
-      throw new CrossmintServiceUnavailableError();
+      throw new CrossmintServiceUnavailableError(undefined, undefined, CrossmintAuthReason.KeysUnavailable);
     return this.load();
   }
 
@@ -81,9 +110,15 @@ export class JwksKeyStore {
     try {
       jwks = await this.api.fetchJwks();
     } catch (error) {
+      this.lastError = reasonOf(error);
+      this.telemetry.jwksFetch(this.lastError);
       if (this.keySet) this.logger.warn('Serving cached Crossmint keys while the JWKS endpoint fails');
-      throw error instanceof CrossmintServiceUnavailableError ? error : new CrossmintServiceUnavailableError();
+      throw error instanceof CrossmintServiceUnavailableError
+        ? error
+        : new CrossmintServiceUnavailableError(undefined, undefined, CrossmintAuthReason.KeysUnavailable);
     }
+    this.lastError = undefined;
+    this.telemetry.jwksFetch('success');
     const keySet = this.toKeySet(jwks, Date.now());
     if (keySet.json !== this.keySet?.json) this.version++;
     this.keySet = keySet;

@@ -92,6 +92,7 @@ export function resolveCrossmintAuthOptions(
     ),
     refreshStore: checkRefreshStore(options.refreshStore),
     routes,
+    telemetry: bool('telemetry', options.telemetry, CROSSMINT_AUTH_DEFAULTS.telemetry),
   };
 }
 

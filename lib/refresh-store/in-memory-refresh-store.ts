@@ -1,4 +1,5 @@
 import { CrossmintAuthenticationError } from '../crossmint-auth.errors.js';
+import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
 import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
 import { CROSSMINT_AUTH_DEFAULTS } from '../crossmint-auth.constants.js';
@@ -40,7 +41,10 @@ export class InMemoryRefreshStore implements CrossmintRefreshStore {
     id = this.recent.idOf(secret),
   ): Promise<CrossmintRefreshResult> {
     const recent = this.recent.get(id);
-    if (recent === REFUSED) return Promise.reject(new CrossmintAuthenticationError('Session expired or revoked'));
+    if (recent === REFUSED)
+      return Promise.reject(
+        new CrossmintAuthenticationError('Session expired or revoked', CrossmintAuthReason.RefreshRefused),
+      );
     if (recent) return Promise.resolve(recent);
     return refresh().then(
       (result) => {

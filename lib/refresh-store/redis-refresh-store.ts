@@ -7,6 +7,8 @@ import {
   CrossmintAuthOptionsError,
   CrossmintServiceUnavailableError,
 } from '../crossmint-auth.errors.js';
+import { spanEvent } from '../telemetry/crossmint-auth.telemetry.js';
+import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
 import type { CrossmintRefreshResult } from '../interfaces/crossmint-session.interface.js';
 import type { RedisRefreshStoreClient } from '../interfaces/redis-refresh-store-client.interface.js';
@@ -124,7 +126,8 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     id = this.keyHash(secret),
   ): Promise<CrossmintRefreshResult> {
     const recent = this.local.get(id);
-    if (recent === REFUSED) throw new CrossmintAuthenticationError('Session expired or revoked');
+    if (recent === REFUSED)
+      throw new CrossmintAuthenticationError('Session expired or revoked', CrossmintAuthReason.RefreshRefused);
     try {
       if (recent) {
         await this.assertNotRevoked([id, this.keyHash(recent.refreshToken.secret)]);
@@ -164,6 +167,16 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     );
   }
 
+  /** Whether Redis answers a command within `commandTimeoutMs`. */
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.command(() => this.redis.get(this.keyPrefix + 'health'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async runShared(
     secret: string,
     keyHash: string,
@@ -176,10 +189,12 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       shared = await this.electOrWait(key, keyHash, lock);
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
+      election('redis_unavailable');
       // Refresh here. If Redis is only slow, a timed-out `SET NX` of ours may still land: sharing the
       // outcome (after it, on the same connection) keeps other instances from waiting on a lock nobody holds.
       return this.refreshAndShare(secret, keyHash, key, lock, refresh, false);
     }
+    election(shared === ELECTED ? 'elected' : shared === TOOK_OVER ? 'took_over' : 'shared');
     if (shared === ELECTED || shared === TOOK_OVER)
       return this.refreshAndShare(secret, keyHash, key, lock, refresh, shared === TOOK_OVER);
     const result = this.open(secret, keyHash, shared);
@@ -216,14 +231,15 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
         if (value !== null && !value.startsWith(LOCK_PREFIX)) return value;
         if (Date.now() >= deadline) {
           this.logger.warn('Gave up waiting for another instance to refresh a session');
-          throw new CrossmintServiceUnavailableError();
+          throw new CrossmintServiceUnavailableError(undefined, undefined, CrossmintAuthReason.RefreshStoreFailed);
         }
         // null: the holder's lock just expired without an outcome; try to take over at once.
         if (value !== null) await sleep(this.pollIntervalMs);
       }
     } catch (error) {
       // Another instance holds (or held) this secret: calling Crossmint with it here could log the user out.
-      if (error instanceof RedisUnavailableError && contended) throw new CrossmintServiceUnavailableError();
+      if (error instanceof RedisUnavailableError && contended)
+        throw new CrossmintServiceUnavailableError(undefined, undefined, CrossmintAuthReason.RefreshStoreFailed);
       throw error;
     }
   }
@@ -255,7 +271,9 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
             };
       const ttl = failure.error === 'unauthorized' ? this.resultTtlMs : this.unavailableTtlMs;
       await this.shareFailure(key, lock, sealRefreshOutcome(secret, keyHash, failure), ttl);
-      throw maybeConsumed ? new CrossmintServiceUnavailableError() : error;
+      throw maybeConsumed
+        ? new CrossmintServiceUnavailableError(undefined, undefined, CrossmintAuthReason.RefreshStoreFailed)
+        : error;
     }
     const sealed = sealRefreshOutcome(secret, keyHash, { ok: true, result });
     // A success always wins, even over a lock taken after ours expired: the secret is consumed either way.
@@ -281,7 +299,8 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
     } catch {
       return; // Redis is unreachable: what this instance knows is all there is.
     }
-    if (values.some((value) => value !== null)) throw new CrossmintAuthenticationError('Session expired or revoked');
+    if (values.some((value) => value !== null))
+      throw new CrossmintAuthenticationError('Session expired or revoked', CrossmintAuthReason.SessionRevoked);
   }
 
   private revokedKey(id: string): string {
@@ -315,10 +334,11 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       outcome = openRefreshOutcome(secret, keyHash, sealed);
     } catch {
       this.logger.warn('A shared refresh result in Redis could not be decrypted; answering 503');
-      throw new CrossmintServiceUnavailableError();
+      throw new CrossmintServiceUnavailableError(undefined, undefined, CrossmintAuthReason.RefreshStoreFailed);
     }
     if (outcome.ok) return outcome.result;
-    if (outcome.error === 'unauthorized') throw new CrossmintAuthenticationError('Session expired or revoked');
+    if (outcome.error === 'unauthorized')
+      throw new CrossmintAuthenticationError('Session expired or revoked', CrossmintAuthReason.RefreshRefused);
     throw new CrossmintServiceUnavailableError(undefined, outcome.retryAfterSec);
   }
 
@@ -350,6 +370,11 @@ export class RedisRefreshStore implements CrossmintRefreshStore {
       clearTimeout(timer);
     }
   }
+}
+
+/** How this instance's Redis election for a refresh ended, on the refresh's span. */
+function election(result: 'elected' | 'took_over' | 'shared' | 'redis_unavailable'): void {
+  spanEvent('crossmint_auth.redis.election', { 'crossmint_auth.redis.result': result });
 }
 
 function positive(option: string, value: unknown, fallback: number): number {

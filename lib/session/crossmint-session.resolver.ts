@@ -1,10 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { CrossmintAuthCookies } from '../cookies/crossmint-auth-cookies.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
+import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { CrossmintSession, RefreshedCrossmintSession } from '../interfaces/crossmint-session.interface.js';
 import type { RequestLike, ResponseLike } from '../interfaces/http-message.interface.js';
 import { CrossmintJwtVerifier } from '../jwt/crossmint-jwt-verifier.js';
 import { setResponseHeader } from '../platform/http-message.js';
+import { CrossmintAuthTelemetry, reasonOf } from '../telemetry/crossmint-auth.telemetry.js';
 import type { CrossmintCredentials } from '../crossmint-auth.credentials.js';
 import { CrossmintSessionRefresher } from './crossmint-session.refresher.js';
 import { verifiedSession } from './sessions.js';
@@ -38,6 +40,7 @@ export class CrossmintSessionResolver {
     private readonly cookies: CrossmintAuthCookies,
     private readonly verifier: CrossmintJwtVerifier,
     private readonly refresher: CrossmintSessionRefresher,
+    @Optional() private readonly telemetry: CrossmintAuthTelemetry = refresher.telemetry,
   ) {}
 
   /**
@@ -82,8 +85,15 @@ export class CrossmintSessionResolver {
 
   /** The session of a JWT verified before: no I/O, no await. */
   private fromCache({ jwt, refreshSecret }: CrossmintCredentials): CrossmintSession | undefined {
-    const claims = jwt ? this.verifier.cached(jwt) : undefined;
-    return claims && verifiedSession(jwt!, claims, refreshSecret);
+    if (!jwt) return undefined;
+    const claims = this.verifier.cached(jwt);
+    // Plain counters, read by an observable metric: a hit never calls into OpenTelemetry.
+    if (!claims) {
+      this.telemetry.cacheMisses++;
+      return undefined;
+    }
+    this.telemetry.cacheHits++;
+    return verifiedSession(jwt, claims, refreshSecret);
   }
 
   private async settle(
@@ -97,6 +107,9 @@ export class CrossmintSessionResolver {
         this.cookies.write(http.response, session as RefreshedCrossmintSession, http.request);
       return session;
     } catch (error) {
+      const reason = reasonOf(error);
+      this.logger.debug(`No session (${door}): ${reason}`);
+      this.telemetry.authenticationFailure(reason, door);
       if (http.response) this.applyFailure(error, credentials, http, door);
       if (door === 'interceptor' && isSessionError(error)) return undefined;
       throw error;
@@ -112,14 +125,15 @@ export class CrossmintSessionResolver {
     { jwt, refreshSecret, source }: CrossmintCredentials,
     refreshable: boolean,
   ): Promise<CrossmintSession> {
+    let failure = new CrossmintAuthenticationError('Authentication required', CrossmintAuthReason.NoCredentials);
     if (jwt) {
       try {
         return verifiedSession(jwt, await this.verifier.verifyUncached(jwt), refreshSecret);
       } catch (error) {
         if (!(error instanceof CrossmintAuthenticationError)) throw error;
+        failure = error;
       }
     }
-    const failure = new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
     // A Bearer token stands alone: an invalid one is not rescued by whatever cookies came along.
     if (!refreshSecret || source === 'bearer') throw failure;
     if (!refreshable) {
