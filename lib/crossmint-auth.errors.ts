@@ -39,3 +39,20 @@ export class CrossmintAuthOptionsError extends Error {
     this.name = 'CrossmintAuthOptionsError';
   }
 }
+
+/**
+ * An execution context the module cannot read a session from (a microservice's `rpc`, an unknown transport):
+ * refused rather than waved through. Extend the guard's `getRequestResponse` to serve another transport.
+ */
+export class CrossmintUnsupportedContextError extends Error {
+  readonly code = 'CROSSMINT_AUTH_UNSUPPORTED_CONTEXT';
+
+  constructor(
+    /** The execution context's type, e.g. `rpc`. */
+    readonly contextType: string,
+    detail = 'override getRequestResponse to serve it',
+  ) {
+    super(`Crossmint auth cannot read a request from a '${contextType}' execution context: ${detail}`);
+    this.name = 'CrossmintUnsupportedContextError';
+  }
+}

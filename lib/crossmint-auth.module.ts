@@ -14,6 +14,7 @@ import { resolveCrossmintAuthOptions } from './options/resolve-crossmint-auth-op
 import { CrossmintAuthRoutes } from './routes/crossmint-auth.routes.js';
 import { CrossmintSessionRefresher } from './session/crossmint-session.refresher.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
+import { CrossmintSocketAuth } from './realtime/crossmint-socket-auth.service.js';
 
 /**
  * `CrossmintAuthModule.forRoot(options)` or `.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`;
@@ -41,6 +42,7 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
     CrossmintAuthGuard,
     CrossmintSessionInterceptor,
     CrossmintAuthRoutes,
+    CrossmintSocketAuth,
   ],
   exports: [
     CROSSMINT_AUTH_OPTIONS,
@@ -49,6 +51,7 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
     CrossmintSessionResolver,
     CrossmintAuthGuard,
     CrossmintSessionInterceptor,
+    CrossmintSocketAuth,
   ],
 })
 export class CrossmintAuthModule extends ConfigurableCrossmintAuthModule {}

@@ -79,6 +79,12 @@ export interface CrossmintAuthModuleOptions {
   refreshStore?: CrossmintRefreshStore;
   /** Serve the browser SDK's refresh/logout routes. Off by default. */
   routes?: CrossmintAuthRoutesOptions;
+  /**
+   * End long-lived connections when their JWT expires: a WebSocket (socket.io or ws) or a graphql-ws socket the
+   * guard or `CrossmintSocketAuth` let in is closed, an `@Sse()` stream is ended. Nothing is refreshed over a
+   * connection: the client refreshes over HTTP, then reconnects. Default `true`.
+   */
+  closeOnJwtExpiry?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -110,4 +116,5 @@ export interface ResolvedCrossmintAuthOptions {
   refreshResultCacheSize: number;
   refreshStore?: CrossmintRefreshStore;
   routes?: { refresh?: string; logout?: string; allowedOrigins: string[] };
+  closeOnJwtExpiry: boolean;
 }

@@ -77,6 +77,7 @@ export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions)
     ),
     refreshStore: checkRefreshStore(options.refreshStore),
     routes,
+    closeOnJwtExpiry: bool('closeOnJwtExpiry', options.closeOnJwtExpiry, CROSSMINT_AUTH_DEFAULTS.closeOnJwtExpiry),
   };
 }
 

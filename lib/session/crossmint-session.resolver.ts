@@ -14,9 +14,11 @@ import { verifiedSession } from './sessions.js';
  * - `guard`: a session or an error; no refresh without a response to write the rotated cookies on;
  * - `interceptor`: a session or nothing, never an error; no refresh without a response either;
  * - `caller` (`getSession`, the refresh route): a session or an error; refreshes even without a response, and the
- *   caller stores the new material.
+ *   caller stores the new material;
+ * - `socket` (a WebSocket, a graphql-ws subscription): a session or an error; never refreshes, by design: the
+ *   client refreshes over HTTP, then reconnects.
  */
-export type SessionDoor = 'guard' | 'interceptor' | 'caller';
+export type SessionDoor = 'guard' | 'interceptor' | 'caller' | 'socket';
 
 /** The request and response a session is resolved for; either may be missing (explicit tokens, a GraphQL context). */
 export interface HttpPair {
@@ -52,7 +54,7 @@ export class CrossmintSessionResolver {
   resolveRequest(
     request: RequestLike,
     response?: ResponseLike,
-    door?: 'guard' | 'caller',
+    door?: 'guard' | 'caller' | 'socket',
   ): CrossmintSession | Promise<CrossmintSession>;
   resolveRequest(request: RequestLike, response?: ResponseLike, door: SessionDoor = 'guard') {
     const credentials = this.cookies.readCredentials(request);
@@ -74,7 +76,7 @@ export class CrossmintSessionResolver {
   resolveCredentials(
     credentials: CrossmintCredentials,
     http: HttpPair,
-    door: 'guard' | 'caller',
+    door: 'guard' | 'caller' | 'socket',
   ): CrossmintSession | Promise<CrossmintSession>;
   resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor) {
     return this.fromCache(credentials) ?? this.settle(credentials, http, door);
@@ -92,7 +94,7 @@ export class CrossmintSessionResolver {
     door: SessionDoor,
   ): Promise<CrossmintSession | undefined> {
     try {
-      const session = await this.resolve(credentials, door === 'caller' || http.response !== undefined);
+      const session = await this.resolve(credentials, door, door === 'caller' || http.response !== undefined);
       if (session.refreshed && http.response)
         this.cookies.write(http.response, session as RefreshedCrossmintSession, http.request);
       return session;
@@ -110,6 +112,7 @@ export class CrossmintSessionResolver {
    */
   private async resolve(
     { jwt, refreshSecret, source }: CrossmintCredentials,
+    door: SessionDoor,
     refreshable: boolean,
   ): Promise<CrossmintSession> {
     if (jwt) {
@@ -121,7 +124,7 @@ export class CrossmintSessionResolver {
     }
     const failure = new CrossmintAuthenticationError(jwt ? 'Invalid or expired token' : 'Authentication required');
     // A Bearer token stands alone: an invalid one is not rescued by whatever cookies came along.
-    if (!refreshSecret || source === 'bearer') throw failure;
+    if (!refreshSecret || source === 'bearer' || door === 'socket') throw failure;
     if (!refreshable) {
       this.warnNoResponse();
       throw failure;
