@@ -7,6 +7,7 @@ import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
 import type { HttpContext } from '../interfaces/http-message.interface.js';
 import { getHttpContext } from '../platform/http-context.js';
+import { markStreamResponse } from '../platform/http-message.js';
 import { closeSocketAtExpiry, endStreamAtExpiry, socketRefusal } from '../realtime/socket-lifetime.js';
 import { loadWsException } from '../realtime/ws-exception.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
@@ -38,6 +39,7 @@ export class CrossmintAuthGuard implements CanActivate {
     if (this.isPublic(context)) return true;
     if (context.getType() === 'ws') return this.canActivateSocket(context);
     const http = this.getRequestResponse(context);
+    if (http.response && this.isStream(context)) markStreamResponse(http.response);
     const session = this.sessions.resolveRequest(http.request, http.response, http.connection ? 'socket' : 'guard');
     if (session instanceof Promise) return session.then((resolved) => this.admit(context, http, resolved));
     return this.admit(context, http, session);

@@ -35,19 +35,23 @@ export function closeSocketAtExpiry(client: object, session: CrossmintSession, n
 
 /** A stream's Node response (Fastify's reply wraps it as `raw`). */
 interface NodeStreamLike {
-  destroyed?: boolean;
-  end(): unknown;
+  end(callback?: () => void): unknown;
   once(event: 'close', listener: () => void): unknown;
+  socket?: { destroy(): unknown } | null;
+  /** Present on an HTTP/2 response, whose socket is the whole session's. */
+  stream?: object;
 }
 
-/** Ends an HTTP stream (`@Sse()`) when the session's JWT expires; the client refreshes over HTTP and reopens it. */
+/**
+ * Ends an HTTP stream (`@Sse()`) when the session's JWT expires; the client refreshes over HTTP and reopens it. On
+ * HTTP/1.1 the connection is closed too: Nest stops the stream's source when the socket closes, not at the end.
+ */
 export function endStreamAtExpiry(response: ResponseLike, session: CrossmintSession): void {
   const stream = ((response as { raw?: NodeStreamLike }).raw ?? response) as NodeStreamLike;
   if (typeof stream.end !== 'function' || typeof stream.once !== 'function') return;
-  closeAtExpiry(
-    stream,
-    session.claims.exp!,
-    () => stream.end(),
-    (listener) => stream.once('close', listener),
-  );
+  const end = () => {
+    const socket = stream.stream ? undefined : stream.socket;
+    stream.end(() => socket?.destroy());
+  };
+  closeAtExpiry(stream, session.claims.exp!, end, (listener) => stream.once('close', listener));
 }
