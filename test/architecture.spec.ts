@@ -55,7 +55,15 @@ const LAYERS: Array<Array<string>> = [
   ['platform/', 'api/'],
   ['options/', 'cookies/', 'jwt/', 'refresh-store/'],
   ['session/'],
-  ['guards/', 'interceptors/', 'decorators/', 'routes/', 'realtime/', 'crossmint-auth.service.ts', 'crossmint-auth.module'],
+  [
+    'guards/',
+    'interceptors/',
+    'decorators/',
+    'routes/',
+    'realtime/',
+    'crossmint-auth.service.ts',
+    'crossmint-auth.module',
+  ],
   ['index.ts', 'testing/'],
 ];
 const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.some((prefix) => file.startsWith(prefix)));

@@ -109,7 +109,9 @@ describe.each(VARIANTS)('Crossmint auth on WebSocket gateways (%s adapter on %s)
       await client.opened;
       expect((await whoami(client)).data.userId).toBe(short.userId);
       expect(await client.next('exception')).toEqual({ event: 'exception', data: EXPIRED });
-      expect(await client.closed).toEqual(adapter === 'ws' ? { code: 4401, reason: 'Session expired' } : { reason: 'io server disconnect' });
+      expect(await client.closed).toEqual(
+        adapter === 'ws' ? { code: 4401, reason: 'Session expired' } : { reason: 'io server disconnect' },
+      );
 
       const long = await suite.emulator.createSession();
       const other = open('open', { cookies: { [JWT_COOKIE]: long.jwt } });
@@ -145,7 +147,10 @@ describe.each(VARIANTS)('Crossmint auth on WebSocket gateways (%s adapter on %s)
     it('refuses a socket without credentials before any handler runs', async () => {
       const client = open('strict');
       if (adapter === 'socket.io') {
-        await expect(client.opened).rejects.toMatchObject({ message: 'Authentication required', data: UNAUTHENTICATED });
+        await expect(client.opened).rejects.toMatchObject({
+          message: 'Authentication required',
+          data: UNAUTHENTICATED,
+        });
       } else {
         expect(await client.next('exception')).toEqual({ event: 'exception', data: UNAUTHENTICATED });
         expect(await client.closed).toEqual({ code: 4401, reason: 'Authentication required' });

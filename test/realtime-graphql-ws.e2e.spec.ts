@@ -84,7 +84,10 @@ describe('Crossmint auth on GraphQL subscriptions over graphql-ws (Apollo on Exp
   });
 
   /** A graphql-ws client whose upgrade request carries `cookies`. */
-  function client(init: { cookies?: Record<string, string>; connectionParams?: Record<string, unknown> }, app = suite.app) {
+  function client(
+    init: { cookies?: Record<string, string>; connectionParams?: Record<string, unknown> },
+    app = suite.app,
+  ) {
     const headers = init.cookies ? { cookie: cookieHeader(init.cookies) } : {};
     class CookieWebSocket extends WebSocket {
       constructor(url: string, protocols?: string | string[]) {
@@ -126,7 +129,12 @@ describe('Crossmint auth on GraphQL subscriptions over graphql-ws (Apollo on Exp
   it('takes the session from the upgrade request cookies, with @CurrentUser', async () => {
     const session = await suite.emulator.createSession();
     const outcome = await subscribe(client({ cookies: { [JWT_COOKIE]: session.jwt } }), 2);
-    expect(outcome).toEqual({ values: [{ userId: session.userId, n: 0 }, { userId: session.userId, n: 1 }] });
+    expect(outcome).toEqual({
+      values: [
+        { userId: session.userId, n: 0 },
+        { userId: session.userId, n: 1 },
+      ],
+    });
   });
 
   it('takes the session from connectionParams (authorization or token)', async () => {

@@ -68,7 +68,8 @@ export class CrossmintAuthGuard implements CanActivate {
   private isStream(context: ExecutionContext): boolean {
     const handler = context.getHandler();
     let isStream = this.streams.get(handler);
-    if (isStream === undefined) this.streams.set(handler, (isStream = this.reflector.get(SSE_METADATA, handler) === true));
+    if (isStream === undefined)
+      this.streams.set(handler, (isStream = this.reflector.get(SSE_METADATA, handler) === true));
     return isStream;
   }
 
