@@ -39,10 +39,11 @@ export class CrossmintAuthGuard implements CanActivate {
     if (this.isPublic(context)) return true;
     if (context.getType() === 'ws') return this.canActivateSocket(context);
     const http = this.getRequestResponse(context);
-    if (http.response && this.isStream(context)) markStreamResponse(http.response);
+    const stream = http.response !== undefined && this.isStream(context);
+    if (stream) markStreamResponse(http.response!);
     const session = this.sessions.resolveRequest(http.request, http.response, http.connection ? 'socket' : 'guard');
-    if (session instanceof Promise) return session.then((resolved) => this.admit(context, http, resolved));
-    return this.admit(context, http, session);
+    if (session instanceof Promise) return session.then((resolved) => this.admit(http, resolved, stream));
+    return this.admit(http, session, stream);
   }
 
   /** A gateway message: the handshake's session, or a `WsException` the client receives as is. */
@@ -50,18 +51,21 @@ export class CrossmintAuthGuard implements CanActivate {
     const WsException = await loadWsException();
     try {
       const http = this.getRequestResponse(context);
-      return this.admit(context, http, await this.sessions.resolveRequest(http.request, undefined, 'socket'));
+      return this.admit(http, await this.sessions.resolveRequest(http.request, undefined, 'socket'), false, true);
     } catch (error) {
       throw new WsException(socketRefusal(error));
     }
   }
 
-  /** Sets the user, then has a socket or an `@Sse()` stream end when the JWT expires. */
-  private admit(context: ExecutionContext, http: HttpContext, session: CrossmintSession): true {
+  /**
+   * Sets the user, then has a connection or an `@Sse()` stream end when the JWT expires. `notify`: tell a ws
+   * client why before closing (a gateway's client; a graphql-ws client gets the close code only).
+   */
+  private admit(http: HttpContext, session: CrossmintSession, stream: boolean, notify = false): true {
     this.setRequestUser(http.request, session);
     if (this.options?.closeOnJwtExpiry === false) return true;
-    if (http.connection) closeSocketAtExpiry(http.connection, session, context.getType() === 'ws');
-    else if (http.response && this.isStream(context)) endStreamAtExpiry(http.response, session);
+    if (http.connection) closeSocketAtExpiry(http.connection, session, notify);
+    else if (stream) endStreamAtExpiry(http.response!, session);
     return true;
   }
 
