@@ -8,8 +8,9 @@ import type { CrossmintSession } from '../interfaces/crossmint-session.interface
 import type { HttpContext } from '../interfaces/http-message.interface.js';
 import { getHttpContext } from '../platform/http-context.js';
 import { markStreamResponse } from '../platform/http-message.js';
+import { sendToWsClient } from '../platform/socket-context.js';
 import { closeSocketAtExpiry, endStreamAtExpiry, socketRefusal } from '../realtime/socket-lifetime.js';
-import { loadWsException } from '../realtime/ws-exception.js';
+import { loadWsErrors } from '../realtime/ws-exception.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
 
@@ -48,12 +49,14 @@ export class CrossmintAuthGuard implements CanActivate {
 
   /** A gateway message: the handshake's session, or a `WsException` the client receives as is. */
   private async canActivateSocket(context: ExecutionContext): Promise<boolean> {
-    const WsException = await loadWsException();
+    const { WsException, reachesWsClients } = await loadWsErrors();
     try {
       const http = this.getRequestResponse(context);
       return this.admit(http, await this.sessions.resolveRequest(http.request, undefined, 'socket'), false, true);
     } catch (error) {
-      throw new WsException(socketRefusal(error));
+      const refusal = socketRefusal(error);
+      if (!reachesWsClients) sendToWsClient(context.getArgByIndex(0), refusal);
+      throw new WsException(refusal);
     }
   }
 

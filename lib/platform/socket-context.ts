@@ -61,18 +61,23 @@ export function socketRequest(client: object, upgrade?: RequestLike, token?: unk
 
 /**
  * Refuses a socket and closes it: socket.io clients get an `exception` event then a disconnect; ws clients an
- * `exception` message (as Nest's ws adapter sends exceptions; not for protocols with messages of their own, such
- * as graphql-ws: `notify: false`), then a close with `closeCode` and the message as reason.
+ * `exception` message (not for protocols with messages of their own, such as graphql-ws: `notify: false`), then a
+ * close with `closeCode` and the message as reason.
  */
 export function closeSocket(client: object, refusal: CrossmintSocketRefusal, closeCode: number, notify = true): void {
   if (isSocketIoClient(client)) {
     client.emit('exception', refusal);
     client.disconnect(true);
   } else if (isWsClient(client) && client.readyState === WS_OPEN) {
-    const send = (client as { send?: (data: string) => unknown }).send;
-    if (notify) send?.call(client, JSON.stringify({ event: 'exception', data: refusal }));
+    if (notify) sendToWsClient(client, refusal);
     client.close(closeCode, refusal.message);
   }
+}
+
+/** Sends a refusal to a ws-adapter client as Nest's ws adapter sends exceptions: `{ event: 'exception', data }`. */
+export function sendToWsClient(client: object, refusal: CrossmintSocketRefusal): void {
+  if (isSocketIoClient(client) || !isWsClient(client) || client.readyState !== WS_OPEN) return;
+  (client as { send?: (data: string) => unknown }).send?.(JSON.stringify({ event: 'exception', data: refusal }));
 }
 
 /** Calls `listener` once the socket is gone (socket.io's `disconnect`, ws's `close`). */
