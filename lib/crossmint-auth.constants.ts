@@ -29,6 +29,15 @@ export const DEFAULT_REFRESH_COOKIE = 'crossmint-refresh-token';
 /** Algorithms Crossmint signs with; anything else (none, HS*) is refused before a key is looked up. */
 export const CROSSMINT_JWT_ALGORITHMS = ['ES256', 'RS256'];
 
+/**
+ * How a WebSocket is closed when its session is refused or over: 4401, as graphql-ws closes an unauthorized
+ * socket (4000-4999 are for applications); clients treat it as final rather than reconnecting at once.
+ */
+export const SOCKET_CLOSE_UNAUTHORIZED = 4401;
+
+/** The `code` a socket client receives when its session ended while it was connected. */
+export const SESSION_EXPIRED_CODE = 'CROSSMINT_SESSION_EXPIRED';
+
 // ---- Defaults ----
 
 /** The defaults of the module options. */
@@ -46,6 +55,7 @@ export const CROSSMINT_AUTH_DEFAULTS = {
   cookieSameSite: 'lax',
   cookieSecure: 'auto',
   telemetry: true,
+  closeOnJwtExpiry: true,
 } as const;
 
 /** The defaults of `RedisRefreshStore`'s options. */
@@ -88,6 +98,9 @@ export const MAX_REFRESH_SECRET_LENGTH = 4 * 1024;
 
 /** User ids longer than this are refused before any call to Crossmint. */
 export const MAX_USER_ID_LENGTH = 256;
+
+/** Node's longest timer (about 24.8 days): a longer wait fires at once, so expiry timers are capped to it. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** Crossmint answers above this are refused rather than buffered: none comes close. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;

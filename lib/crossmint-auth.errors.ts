@@ -55,3 +55,20 @@ export function moduleNotVisibleError(user: string): CrossmintAuthOptionsError {
       'or add the module that registers it to this module’s `imports`.',
   );
 }
+
+/**
+ * An execution context the module cannot read a session from (a microservice's `rpc`, an unknown transport):
+ * refused rather than waved through. Extend the guard's `getRequestResponse` to serve another transport.
+ */
+export class CrossmintUnsupportedContextError extends Error {
+  readonly code = 'CROSSMINT_AUTH_UNSUPPORTED_CONTEXT';
+
+  constructor(
+    /** The execution context's type, e.g. `rpc`. */
+    readonly contextType: string,
+    detail = 'override getRequestResponse to serve it',
+  ) {
+    super(`Crossmint auth cannot read a request from a '${contextType}' execution context: ${detail}`);
+    this.name = 'CrossmintUnsupportedContextError';
+  }
+}

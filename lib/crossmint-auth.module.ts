@@ -16,6 +16,7 @@ import { CrossmintAuthRoutes } from './routes/crossmint-auth.routes.js';
 import { CrossmintSessionRefresher } from './session/crossmint-session.refresher.js';
 import { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
 import { CrossmintAuthTelemetry } from './telemetry/crossmint-auth.telemetry.js';
+import { CrossmintSocketAuth } from './realtime/crossmint-socket-auth.service.js';
 
 /**
  * `CrossmintAuthModule.forRoot(options)` or `.forRootAsync({ imports, inject, useFactory | useClass | useExisting })`;
@@ -46,6 +47,7 @@ import { CrossmintAuthTelemetry } from './telemetry/crossmint-auth.telemetry.js'
     CrossmintSessionInterceptor,
     CrossmintAuthRoutes,
     CrossmintAuthHealthIndicator,
+    CrossmintSocketAuth,
   ],
   exports: [
     CROSSMINT_AUTH_OPTIONS,
@@ -55,6 +57,7 @@ import { CrossmintAuthTelemetry } from './telemetry/crossmint-auth.telemetry.js'
     CrossmintAuthGuard,
     CrossmintSessionInterceptor,
     CrossmintAuthHealthIndicator,
+    CrossmintSocketAuth,
   ],
 })
 export class CrossmintAuthModule extends ConfigurableCrossmintAuthModule {}

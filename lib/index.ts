@@ -3,6 +3,7 @@ export { CrossmintAuthService } from './crossmint-auth.service.js';
 export { CrossmintAuthGuard } from './guards/crossmint-auth.guard.js';
 export { CrossmintSessionInterceptor } from './interceptors/crossmint-session.interceptor.js';
 export { CurrentUser } from './decorators/current-user.decorator.js';
+export { CrossmintSocketAuth, type SocketIoMiddleware } from './realtime/crossmint-socket-auth.service.js';
 export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
 export { OptionalAuth, IS_OPTIONAL_AUTH_KEY } from './decorators/optional-auth.decorator.js';
 export { InjectCrossmintAuthOptions } from './decorators/inject-crossmint-auth-options.decorator.js';
@@ -12,6 +13,7 @@ export {
   CrossmintAuthenticationError,
   CrossmintServiceUnavailableError,
   CrossmintAuthOptionsError,
+  CrossmintUnsupportedContextError,
 } from './crossmint-auth.errors.js';
 export { CROSSMINT_AUTH_OPTIONS, CROSSMINT_HTTP_CLIENT } from './crossmint-auth.constants.js';
 export { FetchCrossmintHttpClient } from './api/fetch-http-client.js';

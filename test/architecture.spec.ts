@@ -85,6 +85,7 @@ const LAYERS: Array<Array<string>> = [
     'decorators/',
     'routes/',
     'health/',
+    'realtime/',
     'crossmint-auth.service.ts',
     'crossmint-auth.module',
   ],

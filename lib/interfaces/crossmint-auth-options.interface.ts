@@ -84,6 +84,12 @@ export interface CrossmintAuthModuleOptions {
    * app); nothing is loaded without it. Default true; false turns them off.
    */
   telemetry?: boolean;
+  /**
+   * End long-lived connections when their JWT expires: a WebSocket (socket.io or ws) or a graphql-ws socket the
+   * guard or `CrossmintSocketAuth` let in is closed, an `@Sse()` stream is ended. Nothing is refreshed over a
+   * connection: the client refreshes over HTTP, then reconnects. Default `true`.
+   */
+  closeOnJwtExpiry?: boolean;
 }
 
 export interface ResolvedCookieOptions {
@@ -116,4 +122,5 @@ export interface ResolvedCrossmintAuthOptions {
   refreshStore?: CrossmintRefreshStore;
   routes?: { refresh?: string; logout?: string; allowedOrigins: string[] };
   telemetry: boolean;
+  closeOnJwtExpiry: boolean;
 }

@@ -18,4 +18,9 @@ export interface HttpContext {
   request: RequestLike & { user?: unknown };
   /** Missing where the transport has none (a GraphQL context without `res`): then there is no refresh. */
   response?: ResponseLike;
+  /**
+   * The long-lived connection the request came on: a socket.io or ws client, a graphql-ws socket. A session is
+   * never refreshed over it (there are no cookies to rotate), and it is closed when the JWT expires.
+   */
+  connection?: object;
 }

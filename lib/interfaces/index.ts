@@ -5,3 +5,4 @@ export type * from './crossmint-session.interface.js';
 export type * from './http-message.interface.js';
 export type * from './redis-refresh-store-client.interface.js';
 export type * from './crossmint-auth-health.interface.js';
+export type * from './crossmint-socket-refusal.interface.js';

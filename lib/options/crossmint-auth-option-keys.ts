@@ -25,6 +25,7 @@ const MODULE_OPTIONS: Record<keyof CrossmintAuthModuleOptions, true> = {
   refreshResultCacheSize: true,
   refreshStore: true,
   routes: true,
+  closeOnJwtExpiry: true,
   telemetry: true,
 };
 

@@ -93,6 +93,7 @@ export function resolveCrossmintAuthOptions(
     refreshStore: checkRefreshStore(options.refreshStore),
     routes,
     telemetry: bool('telemetry', options.telemetry, CROSSMINT_AUTH_DEFAULTS.telemetry),
+    closeOnJwtExpiry: bool('closeOnJwtExpiry', options.closeOnJwtExpiry, CROSSMINT_AUTH_DEFAULTS.closeOnJwtExpiry),
   };
 }
 

@@ -65,6 +65,17 @@ export function setResponseHeader(response: ResponseLike, name: string, value: s
   }
 }
 
+/** Responses that stream (`@Sse()`): written straight to the Node response, they never run Fastify's onSend hooks. */
+const streams = new WeakSet<ResponseLike>();
+
+/**
+ * Marks a response as a stream, before anything is written on it: @fastify/cookie appends its cookies in an onSend
+ * hook, which a stream never runs, so a stream's cookies go in the header list, where the stream's headers come from.
+ */
+export function markStreamResponse(response: ResponseLike): void {
+  streams.add(response);
+}
+
 /**
  * Sets cookies, replacing earlier Set-Cookie headers of the same names and keeping everyone else's.
  * @fastify/cookie keeps `reply.setCookie` cookies aside and appends them in an onSend hook, after the header
@@ -76,7 +87,7 @@ export function setResponseCookies(response: ResponseLike, cookies: ResponseCook
   const others = responseSetCookies(response).filter(
     (cookie) => !names.has(cookie.slice(0, cookie.indexOf('=')).trim()),
   );
-  if (isFastifyReply(response) && typeof response.setCookie === 'function') {
+  if (isFastifyReply(response) && typeof response.setCookie === 'function' && !streams.has(response)) {
     response.removeHeader('set-cookie');
     if (others.length > 0) response.header('set-cookie', others);
     for (const { name, value, options } of cookies)

@@ -16,9 +16,11 @@ import { verifiedSession } from './sessions.js';
  * - `guard`: a session or an error; no refresh without a response to write the rotated cookies on;
  * - `interceptor`: a session or nothing, never an error; no refresh without a response either;
  * - `caller` (`getSession`, the refresh route): a session or an error; refreshes even without a response, and the
- *   caller stores the new material.
+ *   caller stores the new material;
+ * - `socket` (a WebSocket, a graphql-ws subscription): a session or an error; never refreshes, by design: the
+ *   client refreshes over HTTP, then reconnects.
  */
-export type SessionDoor = 'guard' | 'interceptor' | 'caller';
+export type SessionDoor = 'guard' | 'interceptor' | 'caller' | 'socket';
 
 /** The request and response a session is resolved for; either may be missing (explicit tokens, a GraphQL context). */
 export interface HttpPair {
@@ -55,7 +57,7 @@ export class CrossmintSessionResolver {
   resolveRequest(
     request: RequestLike,
     response?: ResponseLike,
-    door?: 'guard' | 'caller',
+    door?: 'guard' | 'caller' | 'socket',
   ): CrossmintSession | Promise<CrossmintSession>;
   resolveRequest(request: RequestLike, response?: ResponseLike, door: SessionDoor = 'guard') {
     const credentials = this.cookies.readCredentials(request);
@@ -77,7 +79,7 @@ export class CrossmintSessionResolver {
   resolveCredentials(
     credentials: CrossmintCredentials,
     http: HttpPair,
-    door: 'guard' | 'caller',
+    door: 'guard' | 'caller' | 'socket',
   ): CrossmintSession | Promise<CrossmintSession>;
   resolveCredentials(credentials: CrossmintCredentials, http: HttpPair, door: SessionDoor) {
     return this.fromCache(credentials) ?? this.settle(credentials, http, door);
@@ -102,7 +104,7 @@ export class CrossmintSessionResolver {
     door: SessionDoor,
   ): Promise<CrossmintSession | undefined> {
     try {
-      const session = await this.resolve(credentials, door === 'caller' || http.response !== undefined);
+      const session = await this.resolve(credentials, door, door === 'caller' || http.response !== undefined);
       if (session.refreshed && http.response)
         this.cookies.write(http.response, session as RefreshedCrossmintSession, http.request);
       return session;
@@ -123,6 +125,7 @@ export class CrossmintSessionResolver {
    */
   private async resolve(
     { jwt, refreshSecret, source }: CrossmintCredentials,
+    door: SessionDoor,
     refreshable: boolean,
   ): Promise<CrossmintSession> {
     let failure = new CrossmintAuthenticationError('Authentication required', CrossmintAuthReason.NoCredentials);
@@ -135,7 +138,7 @@ export class CrossmintSessionResolver {
       }
     }
     // A Bearer token stands alone: an invalid one is not rescued by whatever cookies came along.
-    if (!refreshSecret || source === 'bearer') throw failure;
+    if (!refreshSecret || source === 'bearer' || door === 'socket') throw failure;
     if (!refreshable) {
       this.warnNoResponse();
       throw failure;

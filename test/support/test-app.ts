@@ -146,6 +146,8 @@ export interface TestAppOptions {
   cookiePlugin?: boolean;
   /** Options for `@fastify/cookie` when `cookiePlugin` is on. */
   fastifyCookieOptions?: FastifyCookieOptions;
+  /** Runs before `listen`, e.g. to set a WebSocket adapter. */
+  configure?: (app: INestApplication) => void;
 }
 
 /** A real Nest app on 127.0.0.1:0 (Express or Fastify), the way a user wires the module. */
@@ -168,6 +170,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     app = moduleRef.createNestApplication({ logger: false });
     if (options.cookiePlugin) app.use(cookieParser());
   }
+  options.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, close: () => app.close() };
