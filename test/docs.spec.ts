@@ -1,0 +1,115 @@
+/**
+ * Docs that cannot drift: every ```ts block in README.md and docs/*.md (new docs files are picked up on their
+ * own) is type-checked as a module of its own, with `nestjs-crossmint-auth` and `nestjs-crossmint-auth/testing`
+ * resolving to lib/. A block whose first line is a file name comment (`// app.module.ts`) can be imported by the
+ * other blocks of the same document (`./app.module.js`). A block preceded by `<!-- include: path -->` must equal
+ * that file, which the suite runs (a runnable recipe); scripts/test-consumers.sh builds its apps from the same
+ * blocks and files.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { docBlocks, docFiles, type DocBlock } from './support/doc-blocks.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where a block lives in the virtual tree: its own folder, beside the named blocks of its document. */
+const folderOf = (block: DocBlock) => join(root, '.docs-check', block.doc.replace(/[/.]/g, '_'), `L${block.line}`);
+const fileOf = (block: DocBlock) => join(folderOf(block), block.name ?? 'block.ts');
+
+function virtualFiles(blocks: DocBlock[]): { files: Map<string, string>; owners: Map<string, DocBlock> } {
+  const files = new Map<string, string>();
+  const owners = new Map<string, DocBlock>();
+  for (const block of blocks) {
+    for (const sibling of blocks)
+      if (sibling.doc === block.doc && sibling.name && sibling.name !== block.name)
+        files.set(join(folderOf(block), sibling.name), sibling.code);
+    files.set(fileOf(block), block.code);
+    owners.set(fileOf(block), block);
+  }
+  return { files, owners };
+}
+
+function typeCheck(blocks: DocBlock[]): string[] {
+  const { files, owners } = virtualFiles(blocks);
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    moduleDetection: ts.ModuleDetectionKind.Force,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    strict: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ['node'],
+    paths: {
+      'nestjs-crossmint-auth': [join(root, 'lib/index.ts')],
+      'nestjs-crossmint-auth/testing': [join(root, 'lib/testing/index.ts')],
+    },
+  };
+  const host = ts.createCompilerHost(options);
+  const { fileExists, readFile, getSourceFile } = host;
+  host.fileExists = (file) => files.has(file) || fileExists.call(host, file);
+  host.readFile = (file) => files.get(file) ?? readFile.call(host, file);
+  host.getSourceFile = (file, language, ...rest) =>
+    files.has(file)
+      ? ts.createSourceFile(file, files.get(file)!, language)
+      : getSourceFile.call(host, file, language, ...rest);
+  const program = ts.createProgram([...owners.keys()], options, host);
+  return ts.getPreEmitDiagnostics(program).flatMap((diagnostic) => {
+    const block = diagnostic.file && owners.get(diagnostic.file.fileName);
+    if (!diagnostic.file) return [`${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`];
+    if (!block) return []; // reported where the sibling block is checked as itself
+    const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+    return [`${block.doc}:${block.line + 1 + line}: TS${diagnostic.code} ${message}`];
+  });
+}
+
+describe('Docs', () => {
+  const blocks = docFiles(root).flatMap((doc) => docBlocks(root, doc));
+
+  it('finds the ts blocks of README.md and every docs/*.md', () => {
+    expect(blocks.filter((block) => block.doc === 'README.md').length).toBeGreaterThan(5);
+    expect(new Set(blocks.map((block) => block.doc)).size).toBeGreaterThan(1);
+  });
+
+  it('type-checks every ts block as a module of its own', () => {
+    expect(typeCheck(blocks)).toEqual([]);
+  }, 120_000);
+
+  it('reports a block that does not compile at its file and line', () => {
+    const broken: DocBlock = { doc: 'docs/example.md', line: 41, code: 'const a = 1;\nconst b: string = secret;\n' };
+    expect(typeCheck([broken])).toEqual(["docs/example.md:43: TS2304 Cannot find name 'secret'."]);
+  });
+
+  it('keeps every included block equal to the file the suite runs', () => {
+    const included = blocks.filter((block) => block.include);
+    const drifted = included
+      .filter((block) => !existsSync(join(root, block.include!)) || readFileSync(join(root, block.include!), 'utf8') !== block.code)
+      .map((block) => `${block.doc}:${block.line}: differs from ${block.include}`);
+    expect(drifted).toEqual([]);
+  });
+
+  it('has no code fence without a language, so no ts example escapes the check', () => {
+    const bare = docFiles(root).flatMap((doc) =>
+      readFileSync(join(root, doc), 'utf8')
+        .split('\n')
+        .map((line, index) => ({ line, index }))
+        .filter(({ line }) => line.trim() === '```')
+        .map(({ index }) => index),
+    );
+    // Closing fences are bare too: every opening fence carries a language, so bare fences close blocks only.
+    const opening = docFiles(root).flatMap((doc) =>
+      readFileSync(join(root, doc), 'utf8')
+        .split('\n')
+        .filter((line) => /^\s*```\S/.test(line)),
+    );
+    expect(bare.length).toBe(opening.length);
+  });
+});
