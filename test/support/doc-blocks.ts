@@ -10,7 +10,7 @@ export interface DocBlock {
   code: string;
   /** The file name in a first-line comment (`// app.module.ts`), which other blocks of the document import. */
   name?: string;
-  /** The file named by a `<!-- include: path -->` line just before the block. */
+  /** The file named by a `<!-- include: path -->` line just before the block (a blank line between is allowed). */
   include?: string;
 }
 
@@ -31,7 +31,8 @@ export function docBlocks(root: string, doc: string): DocBlock[] {
     const end = lines.indexOf('```', start + 1);
     const code = lines.slice(start + 1, end).join('\n') + '\n';
     const name = /^\/\/ ([\w.-]+\.ts)\s*$/.exec(lines[start + 1])?.[1];
-    const include = /^<!-- include: (\S+) -->$/.exec(lines[start - 1] ?? '')?.[1];
+    const previous = lines[start - 1] === '' ? lines[start - 2] : lines[start - 1];
+    const include = /^<!-- include: (\S+) -->$/.exec(previous ?? '')?.[1];
     blocks.push({ doc, line: start + 1, code, name, include });
     start = end;
   }
