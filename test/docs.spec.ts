@@ -123,6 +123,13 @@ describe('Docs', () => {
     expect(drifted).toEqual([]);
   });
 
+  it('links README to repository files by absolute URL, so the links work on the npm page', () => {
+    const relative = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((match) => match[1])
+      .filter((target) => !/^(https?:|#)/.test(target));
+    expect(relative).toEqual([]);
+  });
+
   it('has a language on every code fence, so no ts example escapes the check', () => {
     const bare = docFiles(root).flatMap((doc) => {
       let inBlock = false;
