@@ -39,3 +39,12 @@ export class CrossmintAuthOptionsError extends Error {
     this.name = 'CrossmintAuthOptionsError';
   }
 }
+
+/** The guard or the interceptor used in a module that does not see `CrossmintAuthModule`: thrown at boot. */
+export function moduleNotVisibleError(user: string): CrossmintAuthOptionsError {
+  return new CrossmintAuthOptionsError(
+    `${user} is used in a module that does not see CrossmintAuthModule: register ` +
+      '`CrossmintAuthModule.forRoot(...)` (or `.forRootAsync(...)`) once with `isGlobal: true`, ' +
+      'or add the module that registers it to this module’s `imports`.',
+  );
+}

@@ -24,7 +24,8 @@ import { CrossmintSessionResolver } from './session/crossmint-session.resolver.j
     {
       provide: CROSSMINT_AUTH_OPTIONS,
       useFactory: resolveCrossmintAuthOptions,
-      inject: [CROSSMINT_AUTH_MODULE_OPTIONS],
+      // Optional so that importing the bare class fails with a message saying what to import instead.
+      inject: [{ token: CROSSMINT_AUTH_MODULE_OPTIONS, optional: true }],
     },
     {
       provide: CROSSMINT_HTTP_CLIENT,

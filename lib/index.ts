@@ -4,6 +4,7 @@ export { CrossmintAuthGuard } from './guards/crossmint-auth.guard.js';
 export { CrossmintSessionInterceptor } from './interceptors/crossmint-session.interceptor.js';
 export { CurrentUser } from './decorators/current-user.decorator.js';
 export { Public, IS_PUBLIC_KEY } from './decorators/public.decorator.js';
+export { OptionalAuth, IS_OPTIONAL_AUTH_KEY } from './decorators/optional-auth.decorator.js';
 export { InjectCrossmintAuthOptions } from './decorators/inject-crossmint-auth-options.decorator.js';
 export {
   CrossmintAuthenticationError,

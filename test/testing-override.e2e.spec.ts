@@ -9,7 +9,8 @@ import {
   type INestApplication,
   type Type,
 } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { APP_GUARD } from '@nestjs/core';
+import { Test, type TestingModule } from '@nestjs/testing';
 import request from 'supertest';
 import {
   CrossmintAuthGuard,
@@ -177,29 +178,57 @@ describe('overrideCrossmintAuth: an unchanged AppModule against the emulator', (
 });
 
 describe('a guarded route without the emulator: the guard overridden', () => {
-  it('runs the handler with the user the stand-in guard sets, the module booting offline', async () => {
-    const savedKey = process.env.CROSSMINT_API_KEY;
+  const user: CrossmintAuthUser = { userId: 'user-1', jwt: 'unused', claims: { sub: 'user-1', exp: 0 } };
+  const standIn = {
+    canActivate: (context: ExecutionContext) => {
+      context.switchToHttp().getRequest().user = user;
+      return true;
+    },
+  };
+  const savedKey = process.env.CROSSMINT_API_KEY;
+  beforeEach(() => {
     delete process.env.CROSSMINT_API_KEY;
-    const moduleRef = await overrideCrossmintAuth(Test.createTestingModule({ imports: [forRootAppModule()] }))
-      .overrideGuard(CrossmintAuthGuard)
-      .useValue({
-        canActivate: (context: ExecutionContext) => {
-          context.switchToHttp().getRequest().user = {
-            userId: 'user-1',
-            jwt: 'unused',
-            claims: { sub: 'user-1', exp: 0 },
-          };
-          return true;
-        },
-      })
-      .compile();
+  });
+  afterEach(() => {
+    if (savedKey !== undefined) process.env.CROSSMINT_API_KEY = savedKey;
+  });
+
+  async function expectStandInUser(moduleRef: TestingModule): Promise<void> {
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {
       await request(app.getHttpServer()).get('/me').expect(200, { userId: 'user-1' });
     } finally {
       await app.close();
-      if (savedKey !== undefined) process.env.CROSSMINT_API_KEY = savedKey;
     }
+  }
+
+  it('@UseGuards(CrossmintAuthGuard): overrideGuard, the module booting offline', async () => {
+    const moduleRef = await overrideCrossmintAuth(Test.createTestingModule({ imports: [forRootAppModule()] }))
+      .overrideGuard(CrossmintAuthGuard)
+      .useValue(standIn)
+      .compile();
+    await expectStandInUser(moduleRef);
+  });
+
+  it('a global guard registered with useExisting: overrideProvider', async () => {
+    @Controller('me')
+    class GlobalMeController {
+      @Get()
+      me(@CurrentUser('userId') userId: string) {
+        return { userId };
+      }
+    }
+    @Module({
+      imports: [CrossmintAuthModule.forRoot({ apiKey: process.env.CROSSMINT_API_KEY!, isGlobal: true })],
+      controllers: [GlobalMeController],
+      providers: [CrossmintAuthGuard, { provide: APP_GUARD, useExisting: CrossmintAuthGuard }],
+    })
+    class AppModule {}
+    const moduleRef = await overrideCrossmintAuth(Test.createTestingModule({ imports: [AppModule] }))
+      .overrideProvider(CrossmintAuthGuard)
+      .useValue(standIn)
+      .compile();
+    await expectStandInUser(moduleRef);
   });
 });

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext, type PipeTransform, type Type } from '@nestjs/common';
 import type { CrossmintAuthUser } from '../interfaces/crossmint-session.interface.js';
 import { getHttpContext } from '../platform/http-context.js';
+import { isMarkedSignedOut } from '../platform/signed-out-requests.js';
 
 /**
  * `request.user` as set by `CrossmintAuthGuard` or `CrossmintSessionInterceptor`; `@CurrentUser('userId')` for one field.
@@ -11,7 +12,15 @@ export const CurrentUser: (
   ...pipes: (Type<PipeTransform> | PipeTransform)[]
 ) => ParameterDecorator = createParamDecorator(
   (field: keyof CrossmintAuthUser | undefined, context: ExecutionContext) => {
-    const user = getHttpContext(context).request.user as CrossmintAuthUser | undefined;
+    const { request } = getHttpContext(context);
+    const user = request.user as CrossmintAuthUser | undefined;
+    if (user === undefined && !isMarkedSignedOut(request)) {
+      throw new Error(
+        '@CurrentUser() is used on a route that neither CrossmintAuthGuard nor CrossmintSessionInterceptor checked ' +
+          '(the guard skips @Public() routes): add @UseGuards(CrossmintAuthGuard) or a global guard, and for ' +
+          'optional sign-in @OptionalAuth() instead of @Public(), or @UseInterceptors(CrossmintSessionInterceptor).',
+      );
+    }
     return field ? user?.[field] : user;
   },
 );

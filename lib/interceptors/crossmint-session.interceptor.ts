@@ -1,8 +1,10 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, Optional, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { from, switchMap, type Observable } from 'rxjs';
+import { moduleNotVisibleError } from '../crossmint-auth.errors.js';
 import type { CrossmintSession } from '../interfaces/crossmint-session.interface.js';
 import type { HttpContext } from '../interfaces/http-message.interface.js';
 import { getHttpContext } from '../platform/http-context.js';
+import { markSignedOut } from '../platform/signed-out-requests.js';
 import { CrossmintSessionResolver } from '../session/crossmint-session.resolver.js';
 import { toAuthUser } from '../session/sessions.js';
 
@@ -13,12 +15,16 @@ import { toAuthUser } from '../session/sessions.js';
  */
 @Injectable()
 export class CrossmintSessionInterceptor implements NestInterceptor {
-  constructor(protected readonly sessions: CrossmintSessionResolver) {}
+  // Optional so that a module that cannot see CrossmintAuthModule gets a message saying so, not Nest's.
+  constructor(@Optional() protected readonly sessions: CrossmintSessionResolver) {
+    if (!sessions) throw moduleNotVisibleError(new.target.name);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { request, response } = this.getRequestResponse(context);
     const proceed = (session: CrossmintSession | undefined) => {
       if (session) this.setRequestUser(request, session);
+      else markSignedOut(request);
       return next.handle();
     };
     const session = this.sessions.resolveRequest(request, response, 'interceptor');

@@ -17,6 +17,7 @@ import type {
 import type { CrossmintHttpClient } from '../interfaces/crossmint-http-client.interface.js';
 import type { CrossmintRefreshStore } from '../interfaces/crossmint-refresh-store.interface.js';
 import { parseCrossmintApiKey } from './crossmint-api-key.js';
+import { CROSSMINT_AUTH_OPTION_KEYS } from './crossmint-auth-option-keys.js';
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -25,8 +26,17 @@ function optionError(option: string, expected: string): CrossmintAuthOptionsErro
 }
 
 /** Validates the module options and fills in defaults; a bad value fails the boot with a message naming the option. */
-export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions): ResolvedCrossmintAuthOptions {
-  if (options === null || typeof options !== 'object') throw optionError('options', 'must be an object');
+export function resolveCrossmintAuthOptions(
+  options: CrossmintAuthModuleOptions | undefined,
+): ResolvedCrossmintAuthOptions {
+  if (options === undefined) {
+    throw new CrossmintAuthOptionsError(
+      'CrossmintAuthModule has no options: import `CrossmintAuthModule.forRoot(options)` or `.forRootAsync(...)`, ' +
+        'not the bare class. Registered once with `isGlobal: true`, it needs no import in other modules.',
+      'options',
+    );
+  }
+  checkKeys('', options);
   if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
     throw optionError('apiKey', 'is required: a Crossmint server key (sk_…)');
   }
@@ -37,7 +47,12 @@ export function resolveCrossmintAuthOptions(options: CrossmintAuthModuleOptions)
     throw optionError('projectId', 'must be a non-empty string');
   }
   if (!projectId) {
-    throw optionError('projectId', 'is required: the project id could not be read from `apiKey`; pass it explicitly');
+    throw optionError(
+      'apiKey',
+      'could not be read: check the key. A Crossmint server key is `sk_<environment>_` followed by a long base58 ' +
+        'string, copied whole from the Crossmint console (no quotes, spaces or line breaks). If the key is right, ' +
+        'pass `projectId` explicitly',
+    );
   }
 
   const routes = options.routes && resolveRoutes(options.routes);
@@ -96,6 +111,7 @@ function resolveBaseUrl(value: unknown): string {
 }
 
 function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boolean): ResolvedCookieOptions {
+  checkKeys('cookies', cookies);
   const resolved: ResolvedCookieOptions = {
     jwt: cookies.jwt ?? DEFAULT_JWT_COOKIE,
     refreshToken: cookies.refreshToken ?? DEFAULT_REFRESH_COOKIE,
@@ -162,6 +178,7 @@ function resolveCookies(cookies: CrossmintAuthCookieOptions, refreshRoute: boole
 }
 
 function resolveRoutes(routes: CrossmintAuthRoutesOptions): NonNullable<ResolvedCrossmintAuthOptions['routes']> {
+  checkKeys('routes', routes);
   for (const name of ['refresh', 'logout'] as const) {
     const path = routes[name];
     if (path !== undefined && (typeof path !== 'string' || !/^\/[\w\-./]*$/.test(path))) {
@@ -179,6 +196,24 @@ function resolveRoutes(routes: CrossmintAuthRoutesOptions): NonNullable<Resolved
     throw optionError('routes.allowedOrigins', 'must be an array of origins');
   }
   return { refresh: routes.refresh, logout: routes.logout, allowedOrigins };
+}
+
+/** A key the module does not know fails the boot: a misspelt option would otherwise be ignored. */
+function checkKeys(path: keyof typeof CROSSMINT_AUTH_OPTION_KEYS, value: object): void {
+  if (value === null || typeof value !== 'object') throw optionError(path || 'options', 'must be an object');
+  const known = CROSSMINT_AUTH_OPTION_KEYS[path];
+  const prefix = path ? `${path}.` : '';
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    if (key === 'isGlobal' && !path) {
+      throw optionError(
+        key,
+        'is not a module option: pass it beside the factory, `forRootAsync({ isGlobal: true, useFactory })`',
+      );
+    }
+    const near = known.find((name) => name.toLowerCase() === key.toLowerCase() || name === `${key}s`);
+    throw optionError(`${prefix}${key}`, `is not a known option${near ? `; did you mean \`${prefix}${near}\`?` : ''}`);
+  }
 }
 
 function checkJwks(jwks: JSONWebKeySet): JSONWebKeySet {
