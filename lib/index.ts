@@ -21,6 +21,7 @@ export type { CrossmintApiKeyStatus } from './api/crossmint-api.js';
 export { InMemoryRefreshStore, type InMemoryRefreshStoreOptions } from './refresh-store/in-memory-refresh-store.js';
 export { RedisRefreshStore, type RedisRefreshStoreOptions } from './refresh-store/redis-refresh-store.js';
 export type * from './interfaces/index.js';
+export type { CrossmintCredentials } from './crossmint-auth.credentials.js';
 /** What the guard and the interceptor are built on: a subclass with dependencies of its own passes it to `super`. */
 export { CrossmintSessionResolver } from './session/crossmint-session.resolver.js';
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the packed package into two scratch apps and runs a jest e2e test in each, the way users do:
+# Installs the packed package into two scratch apps and runs jest e2e tests in each, the way users do:
 #   nest11-cjs: Nest 11, CommonJS, ts-jest in its default (CommonJS, type-checking) mode -> require condition
 #   nest12-esm: Nest 12, "type": "module", jest in ESM mode like this repo            -> import condition
-# Each test boots a Nest app with CrossmintAuthModule.forRoot(emulator.moduleOptions()) and a guarded route,
-# then checks over real HTTP that a valid session passes and a request without credentials gets 401.
-# Usage: scripts/test-consumers.sh [major ...] (from a clone after `npm ci`; it builds and packs the package
-# itself). Each app is installed and type-checked once, then its test runs on the node on PATH and again on
+# Each app's jest.config.js and tsconfig.json are the blocks docs/platforms.md shows for it (marked
+# `<!-- consumer: <app>/<file> -->`), and its tests are README's emulator recipe (test/readme/, which the docs
+# check holds equal to the README) plus a test that boots CrossmintAuthModule.forRoot(emulator.moduleOptions())
+# and checks over real HTTP that a valid session passes and a request without credentials gets 401. Each app is
+# type-checked with skipLibCheck: false, so the package's declarations must hold on Nest 11 and 12.
+# Usage: scripts/test-consumers.sh [major ...] (from a clone after `npm ci`; npm pack builds the package
+# itself, through prepack, from a clone without dist/). Each app is installed and type-checked once, then its test runs on the node on PATH and again on
 # each Node major given (scripts/install-node.sh 22 24: .node/<major>/bin first on PATH): the installed tree
 # has no Node-ABI-bound addon, so a Node line needs its own run, not its own install.
 set -euo pipefail
@@ -35,20 +38,35 @@ run_tests() {
 }
 
 cd "$repo"
-npm run build --silent
+rm -rf dist # packing must build (prepack), as in a fresh clone
 tarball="$work/$(npm pack --pack-destination "$work" --loglevel=error | tail -n 1)"
 echo "packed $(basename "$tarball") ($((SECONDS - started))s)"
 
-# write_spec <dir> <nest major> <jest globals import line>
+# doc_file <app>/<file> <dest>: the code block docs/platforms.md marks `<!-- consumer: <app>/<file> -->`.
+doc_file() {
+  awk -v marker="<!-- consumer: $1 -->" '
+    $0 == marker { found = 1; next }
+    found && /^```/ { if (inside) exit; inside = 1; next }
+    inside { print }
+  ' "$repo/docs/platforms.md" > "$2"
+  [[ -s $2 ]] || { echo "docs/platforms.md has no block for $1" >&2; return 1; }
+}
+
+# write_spec <dir> <nest major>: README's emulator recipe, and a test of its own.
 write_spec() {
   mkdir -p "$1/test"
+  cp "$repo/test/readme/emulator-recipe.e2e.spec.ts" "$1/test/readme-recipe.e2e.spec.ts"
   cat > "$1/test/app.e2e.spec.ts" <<EOF
-$3
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { readFileSync } from 'node:fs';
 import { CrossmintAuthGuard, CrossmintAuthModule, CurrentUser } from 'nestjs-crossmint-auth';
+import type { CrossmintCredentials, HttpContext, RequestLike, ResponseLike } from 'nestjs-crossmint-auth';
 import { CrossmintAuthEmulator } from 'nestjs-crossmint-auth/testing';
+
+// The types public signatures use are exported (TS2305 otherwise).
+export type PublicTypes = [CrossmintCredentials, HttpContext, RequestLike, ResponseLike];
 
 @Controller()
 class AppController {
@@ -102,34 +120,19 @@ setup_nest11_cjs() {
   local dir="$work/nest11-cjs"
   mkdir -p "$dir"
   echo '{ "name": "consumer-nest11-cjs", "private": true }' > "$dir/package.json"
-  # The classic Nest tsconfig ("module": "commonjs", so node10 resolution): ts-jest type-checks against it.
-  cat > "$dir/tsconfig.json" <<'EOF'
-{
-  "compilerOptions": {
-    "module": "commonjs",
-    "target": "ES2021",
-    "lib": ["ES2022", "DOM"],
-    "strict": true,
-    "experimentalDecorators": true,
-    "emitDecoratorMetadata": true,
-    "esModuleInterop": true,
-    "skipLibCheck": true,
-    "types": ["node", "jest"]
-  }
-}
-EOF
-  # The current Nest 11 starter's resolution (nodenext in a CommonJS package): type-checked with tsc.
+  doc_file nest11-cjs/tsconfig.json "$dir/tsconfig.json"
+  doc_file nest11-cjs/jest.config.js "$dir/jest.config.js"
+  # The current Nest 11 starter's resolution (nodenext in a CommonJS package): type-checked with tsc too.
   cat > "$dir/tsconfig.nodenext.json" <<'EOF'
-{ "extends": "./tsconfig.json", "compilerOptions": { "module": "nodenext", "moduleResolution": "nodenext", "noEmit": true } }
+{ "extends": "./tsconfig.json", "compilerOptions": { "module": "nodenext", "moduleResolution": "nodenext" } }
 EOF
-  cat > "$dir/jest.config.js" <<'EOF'
-module.exports = { testEnvironment: 'node', testMatch: ['**/*.spec.ts'], transform: { '^.+\\.ts$': 'ts-jest' } };
-EOF
-  write_spec "$dir" 11 ''
+  write_spec "$dir" 11
   cd "$dir"
   npm_install @nestjs/common@^11 @nestjs/core@^11 @nestjs/platform-express@^11 @nestjs/testing@^11 \
-    reflect-metadata rxjs jest@^30 ts-jest@^29 typescript@~5.9 @types/jest@^30 @types/node@^20 "$tarball"
-  node_modules/.bin/tsc -p tsconfig.nodenext.json
+    reflect-metadata rxjs jest@^30 @jest/globals@^30 ts-jest@^29 typescript@~5.9 supertest @types/supertest \
+    @types/node@^20 "$tarball"
+  node_modules/.bin/tsc --noEmit --skipLibCheck false -p tsconfig.json
+  node_modules/.bin/tsc --noEmit --skipLibCheck false -p tsconfig.nodenext.json
   run_tests node node_modules/jest/bin/jest.js
 }
 
@@ -137,38 +140,15 @@ setup_nest12_esm() {
   local dir="$work/nest12-esm"
   mkdir -p "$dir"
   echo '{ "name": "consumer-nest12-esm", "private": true, "type": "module" }' > "$dir/package.json"
-  cat > "$dir/tsconfig.json" <<'EOF'
-{
-  "compilerOptions": {
-    "module": "nodenext",
-    "moduleResolution": "nodenext",
-    "target": "ES2022",
-    "lib": ["ES2022", "DOM"],
-    "strict": true,
-    "experimentalDecorators": true,
-    "emitDecoratorMetadata": true,
-    "isolatedModules": true,
-    "skipLibCheck": true,
-    "noEmit": true,
-    "types": ["node"]
-  }
-}
-EOF
-  cat > "$dir/jest.config.js" <<'EOF'
-export default {
-  testEnvironment: 'node',
-  testMatch: ['**/*.spec.ts'],
-  extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-};
-EOF
-  write_spec "$dir" 12 "import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';"
+  doc_file nest12-esm/tsconfig.json "$dir/tsconfig.json"
+  doc_file nest12-esm/jest.config.js "$dir/jest.config.js"
+  write_spec "$dir" 12
   cd "$dir"
   npm_install @nestjs/common@^12 @nestjs/core@^12 @nestjs/platform-express@^12 @nestjs/testing@^12 \
-    reflect-metadata rxjs jest@^30 @jest/globals@^30 ts-jest@^29 typescript@~5.9 @types/node@^20 "$tarball"
-  # isolatedModules makes ts-jest transpile only, so type-check the way users build.
-  node_modules/.bin/tsc -p tsconfig.json
+    reflect-metadata rxjs jest@^30 @jest/globals@^30 ts-jest@^29 typescript@~5.9 supertest @types/supertest \
+    @types/node@^20 "$tarball"
+  # isolatedModules makes ts-jest transpile only: type-check the way the docs say.
+  node_modules/.bin/tsc --noEmit --skipLibCheck false -p tsconfig.json
   run_tests node --experimental-vm-modules node_modules/jest/bin/jest.js
 }
 

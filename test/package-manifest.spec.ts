@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const libDir = join(root, 'lib');
@@ -200,6 +201,74 @@ describe('Package manifest', () => {
           .map((name) => `dist/${file}: ${name}${name in (manifest.devDependencies ?? {}) ? ' (devDependency)' : ''}`),
       );
       expect(undeclared).toEqual([]);
+    });
+
+    it('packs the builds with their source maps and declaration maps, the sources they point to, LICENSE and CHANGELOG', () => {
+      // --ignore-scripts: the build above stands in for prepack.
+      const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+      const packed = new Set<string>(JSON.parse(output.toString())[0].files.map((file: { path: string }) => file.path));
+      const problems: string[] = [];
+      for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json'])
+        if (!packed.has(file)) problems.push(`${file} not packed`);
+      for (const file of libFiles) {
+        const base = file.replace(/\.ts$/, '');
+        for (const folder of Object.keys(builds))
+          for (const built of [`dist/${folder}/${base}.js`, `dist/${folder}/${base}.d.ts`]) {
+            if (!packed.has(built)) problems.push(`${built} not packed`);
+            if (!packed.has(`${built}.map`)) problems.push(`${built}.map not packed`);
+            else {
+              const map = JSON.parse(readFileSync(join(root, `${built}.map`), 'utf8')) as { sources: string[] };
+              for (const source of map.sources) {
+                const target = join(dirname(built), source).split(sep).join('/');
+                if (!packed.has(target)) problems.push(`${built}.map points to ${target}, not packed`);
+              }
+            }
+          }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('exports every type that the public declarations import, and they type-check with skipLibCheck: false', () => {
+      // Internal classes that appear only as constructor parameters of exported classes (Nest injects them).
+      const internal = new Set([
+        'ConfigurableCrossmintAuthModule',
+        'CrossmintApi',
+        'CrossmintAuthCookies',
+        'CrossmintJwtVerifier',
+        'CrossmintSessionRefresher',
+        'JwksKeyStore',
+      ]);
+      const entries = ['dist/esm/index.d.ts', 'dist/esm/testing/index.d.ts', 'dist/cjs/index.d.ts'];
+      const program = ts.createProgram(
+        entries.map((entry) => join(root, entry)),
+        { module: ts.ModuleKind.NodeNext, strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+      );
+      const checker = program.getTypeChecker();
+      const exported = new Set(
+        entries
+          .flatMap((entry) =>
+            checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(join(root, entry))!)!),
+          )
+          .map((symbol) => symbol.name),
+      );
+      const unexported: string[] = [];
+      for (const file of program.getSourceFiles().filter((file) => file.fileName.startsWith(join(root, 'dist')))) {
+        for (const statement of file.statements) {
+          const bindings = ts.isImportDeclaration(statement) ? statement.importClause?.namedBindings : undefined;
+          if (!bindings || !ts.isNamedImports(bindings)) continue;
+          if (!(statement as ts.ImportDeclaration).moduleSpecifier.getText().startsWith("'.")) continue;
+          for (const { name } of bindings.elements)
+            if (!exported.has(name.text) && !internal.has(name.text))
+              unexported.push(`${file.fileName.slice(root.length)}: ${name.text}`);
+        }
+      }
+      expect(unexported).toEqual([]);
+      const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+      expect(errors).toEqual([]);
+    }, 60_000);
+
+    it('builds before packing, so a clone without dist/ packs the whole package', () => {
+      expect(manifest.scripts.prepack).toBe('npm run build');
     });
   });
 });
