@@ -229,10 +229,14 @@ describe('Package manifest', () => {
     });
 
     it('exports every type that the public declarations import, and they type-check with skipLibCheck: false', () => {
-      // Internal classes that appear only as constructor parameters of exported classes (Nest injects them).
+      // Internal classes that appear only as constructor parameters of exported classes (Nest injects them), and
+      // the types only their own declarations name.
       const internal = new Set([
         'ConfigurableCrossmintAuthModule',
         'CrossmintApi',
+        'CrossmintAuthTelemetry',
+        'OtelAttributes',
+        'TelemetryOutcome',
         'CrossmintAuthCookies',
         'CrossmintJwtVerifier',
         'CrossmintSessionRefresher',
