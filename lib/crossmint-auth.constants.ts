@@ -39,7 +39,7 @@ export const CROSSMINT_AUTH_DEFAULTS = {
   jwksMaxAgeMs: 10 * 60_000,
   jwksMaxStaleMs: 24 * 60 * 60_000,
   jwksCooldownMs: 30_000,
-  verifiedTokenCacheSize: 10_000,
+  verifiedTokenCacheMb: 64,
   refreshResultTtlMs: 10_000,
   refreshResultCacheSize: 10_000,
   cookiePath: '/',
@@ -69,6 +69,22 @@ export const JWKS_COLD_RETRY_MS = 1_000;
 export const API_KEY_CHECK_INTERVAL_MS = 10_000;
 
 // ---- Limits ----
+
+/**
+ * What one session costs in the verified-token cache besides its claims, in bytes (the digest key, the entry,
+ * the Map's slot; measured on Node 20 and 24, see BENCHMARKS.md): an entry weighs this plus its JWT's payload
+ * segment length, a close estimate of its claims object.
+ */
+export const VERIFIED_TOKEN_ENTRY_BYTES = 250;
+
+/** Slots of the verifier's small exact-token table in front of its cache: the busiest sessions skip the digest. */
+export const HOT_TOKEN_SLOTS = 1024;
+
+/**
+ * The verified-token cache is too small when, within one such window, it evicts more still-valid entries than a
+ * tenth of what it holds: it then logs a warning once.
+ */
+export const VERIFIED_TOKEN_CACHE_CHURN_WINDOW_MS = 60_000;
 
 /** Longer JWTs are refused before any parsing: Crossmint JWTs are well under 2 KB. */
 export const MAX_JWT_LENGTH = 8 * 1024;
