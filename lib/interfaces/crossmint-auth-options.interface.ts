@@ -65,9 +65,9 @@ export interface CrossmintAuthModuleOptions {
   /** Minimum time between two JWKS fetches caused by an unknown `kid`, in ms. Default 30 s. */
   jwksCooldownMs?: number;
   /**
-   * Memory budget, in MB, of the cache of verified JWTs (remembered until their `exp`, LRU): a session costs
-   * about 250 bytes plus its JWT's payload segment, so about 500 bytes for Crossmint's usual JWTs and 64 MB
-   * hold about 130,000 active sessions. Default 64; 0 disables.
+   * Memory budget, in MB, of the cache of verified JWTs (remembered until their `exp`, LRU): a session counts
+   * 170 bytes plus its JWT's payload segment length, about 400 bytes for Crossmint's usual JWTs, so the default
+   * 64 MB hold about 170,000 active sessions; size it as N sessions × 400 bytes. Default 64; 0 disables.
    */
   verifiedTokenCacheMb?: number;
   /**

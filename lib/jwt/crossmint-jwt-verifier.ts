@@ -89,7 +89,7 @@ export class CrossmintJwtVerifier {
     if (this.keyStore.version === keysVersion) {
       const expiresAt = this.expiryOf(claims);
       // Its estimated bytes; one entry under the deprecated bound by count.
-      const bytes = VERIFIED_TOKEN_ENTRY_BYTES + token.lastIndexOf('.');
+      const bytes = VERIFIED_TOKEN_ENTRY_BYTES + token.lastIndexOf('.') - token.indexOf('.');
       this.verified.set(
         digestOf(token),
         claims,
@@ -114,8 +114,7 @@ export class CrossmintJwtVerifier {
     const hot = this.hot[slotOf(token)];
     if (hot !== undefined && hot.token === token && hot.expiresAt > now) return hot.claims;
     const mirror = this.verified.size > 0 ? mirrorOf(token) : '';
-    const claims =
-      this.verified.get(digestOf(token), now) ?? (mirror ? this.verified.get(digestOf(mirror), now) : undefined);
+    const claims = this.verified.get(digestOf(token)) ?? (mirror ? this.verified.get(digestOf(mirror)) : undefined);
     if (claims) this.remember(token, claims, this.expiryOf(claims));
     return claims;
   }
