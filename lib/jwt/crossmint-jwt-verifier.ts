@@ -40,7 +40,10 @@ export class CrossmintJwtVerifier {
    * before, and the entry holds its claims, not the token.
    */
   private readonly verified: LruCache<string, CrossmintJwtPayload>;
-  /** In front of it, direct-mapped by `slotOf`: the last token seen in each slot, compared whole. */
+  /**
+   * In front of it, direct-mapped by `slotOf`: the last token found in the cache in each slot, compared whole. The
+   * busiest sessions are answered here without a digest; it holds at most HOT_TOKEN_SLOTS tokens.
+   */
   private hot: Array<HotToken | undefined> = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
   private keysVersion: number;
   private churn = { since: 0, evicted: 0, warned: false };
@@ -87,16 +90,14 @@ export class CrossmintJwtVerifier {
     const claims = Object.freeze(payload) as CrossmintJwtPayload;
     // Keys that changed while this token was checked may have dropped its key: verify it again next time.
     if (this.keyStore.version === keysVersion) {
-      const expiresAt = this.expiryOf(claims);
       // Its estimated bytes; one entry under the deprecated bound by count.
       const bytes = VERIFIED_TOKEN_ENTRY_BYTES + token.lastIndexOf('.') - token.indexOf('.');
       this.verified.set(
         digestOf(token),
         claims,
-        expiresAt,
+        this.expiryOf(claims),
         this.options.verifiedTokenCacheSize === undefined ? bytes : 1,
       );
-      this.remember(token, claims, expiresAt);
       this.noteEvictions();
     }
     return claims;
@@ -110,13 +111,18 @@ export class CrossmintJwtVerifier {
       this.keysVersion = this.keyStore.version;
     }
     if (typeof token !== 'string') return undefined;
-    const now = Date.now();
     const hot = this.hot[slotOf(token)];
-    if (hot !== undefined && hot.token === token && hot.expiresAt > now) return hot.claims;
-    const mirror = this.verified.size > 0 ? mirrorOf(token) : '';
-    const claims = this.verified.get(digestOf(token)) ?? (mirror ? this.verified.get(digestOf(mirror)) : undefined);
-    if (claims) this.remember(token, claims, this.expiryOf(claims));
+    if (hot !== undefined && hot.token === token && hot.expiresAt > Date.now()) return hot.claims;
+    if (this.verified.size === 0) return undefined;
+    const claims = this.verified.get(digestOf(token)) ?? this.mirrorHit(token);
+    if (claims) this.remember(token, claims);
     return claims;
+  }
+
+  /** The entry of the token's ES256 mirror: a token and its mirror share one entry. */
+  private mirrorHit(token: string): CrossmintJwtPayload | undefined {
+    const mirror = mirrorOf(token);
+    return mirror ? this.verified.get(digestOf(mirror)) : undefined;
   }
 
   private expiryOf(claims: CrossmintJwtPayload): number {
@@ -124,8 +130,8 @@ export class CrossmintJwtVerifier {
   }
 
   /** A copy of the token: it is often a slice of the request's Cookie header, which must not be kept alive. */
-  private remember(token: string, claims: CrossmintJwtPayload, expiresAt: number): void {
-    if (this.verified.size > 0) this.hot[slotOf(token)] = { token: Buffer.from(token).toString(), claims, expiresAt };
+  private remember(token: string, claims: CrossmintJwtPayload): void {
+    this.hot[slotOf(token)] = { token: Buffer.from(token).toString(), claims, expiresAt: this.expiryOf(claims) };
   }
 
   /** Warns once when the cache evicts still-valid sessions faster than a tenth of what it holds per window. */
