@@ -3,6 +3,7 @@
 // same keys and values: time per hit and per insert, bytes per entry. See BENCHMARKS.md.
 //
 // Environment: CACHE_SESSIONS=100000 (sessions for the memory figure and the round robin)  CACHE_ROUNDS=3
+//   CACHE_MB (verifiedTokenCacheMb; the package default when unset: give 512 for CACHE_SESSIONS=1000000)
 import 'reflect-metadata';
 import { hash } from 'node:crypto';
 import { ensureBuild, envNumber, machine, median } from './support.mjs';
@@ -10,6 +11,7 @@ import { ensureBuild, envNumber, machine, median } from './support.mjs';
 ensureBuild();
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
 const { CrossmintAuthModule, CrossmintAuthService } = await import('../dist/esm/index.js');
+const { CrossmintJwtVerifier } = await import('../dist/esm/jwt/crossmint-jwt-verifier.js');
 const { LRUCache } = await import('lru-cache');
 const { HandWrittenLru } = await import('./hand-written-lru.mjs');
 const { Module } = await import('@nestjs/common');
@@ -35,7 +37,16 @@ for (let i = 0; i < sessions; i++) tokens.push(await emulator.mintJwt({ ttlSec: 
 // ---- bytes per session, the verifier as shipped ----
 class VerifyModule {}
 Reflect.decorate(
-  [Module({ imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), verifiedTokenCacheMb: 1024 })] })],
+  [
+    Module({
+      imports: [
+        CrossmintAuthModule.forRoot({
+          ...emulator.moduleOptions(),
+          ...(process.env.CACHE_MB ? { verifiedTokenCacheMb: envNumber('CACHE_MB', 64) } : {}),
+        }),
+      ],
+    }),
+  ],
   VerifyModule,
 );
 const context = await NestFactory.createApplicationContext(VerifyModule, { logger: ['error', 'warn'] });
@@ -46,6 +57,23 @@ const before = await gc();
 for (const token of tokens) await service.verifyCrossmintJwt(token);
 const after = await gc();
 const perSession = (after - before) / sessions;
+
+// The hit path by the number of sessions taking turns: fresh strings, as each request brings its own.
+const verifier = context.get(CrossmintJwtVerifier);
+const hitNs = {};
+for (const k of [1, 1_000, 10_000, 100_000, 1_000_000].filter((k) => k <= sessions)) {
+  const probes = tokens.slice(0, k).map((token) => Buffer.from(token).toString());
+  const runs = [];
+  for (let round = 0; round < rounds; round++) {
+    runs.push(
+      time(Math.max(1_000_000, k), (i) => {
+        if (verifier.cached(probes[i % k]) === undefined) throw new Error('a verified session missed the cache');
+      }),
+    );
+  }
+  hitNs[k] = median(runs);
+  log(`cached() with ${k} sessions taking turns: ${hitNs[k].toFixed(0)} ns`);
+}
 await context.close();
 await emulator.stop();
 
@@ -99,6 +127,9 @@ const fmt = (v, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, 
 const lines = [
   `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
   `Verifier as shipped: ${fmt(perSession)} bytes of heap per cached session (${sessions} emulator JWTs of ${tokens[0].length} characters, payload segment ${tokens[0].split('.')[1].length})`,
+  `verifier.cached() per hit, K sessions taking turns: ${Object.entries(hitNs)
+    .map(([k, ns]) => `K=${fmt(Number(k))} ${fmt(ns)} ns`)
+    .join(', ')}`,
   '',
   `LRU on ${sessions} SHA-256 keys and claims objects (median of ${rounds} rounds; the values are shared, so bytes are the cache's own):`,
   '',

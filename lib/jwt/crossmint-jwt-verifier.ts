@@ -46,6 +46,7 @@ export class CrossmintJwtVerifier {
    */
   private hot: Array<HotToken | undefined> = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
   private keysVersion: number;
+  private promotions = 0;
   private churn = { since: 0, evicted: 0, warned: false };
 
   constructor(
@@ -111,11 +112,17 @@ export class CrossmintJwtVerifier {
       this.keysVersion = this.keyStore.version;
     }
     if (typeof token !== 'string') return undefined;
-    const hot = this.hot[slotOf(token)];
+    const slot = slotOf(token);
+    const hot = this.hot[slot];
     if (hot !== undefined && hot.token === token && hot.expiresAt > Date.now()) return hot.claims;
     if (this.verified.size === 0) return undefined;
     const claims = this.verified.get(digestOf(token)) ?? this.mirrorHit(token);
-    if (claims) this.remember(token, claims);
+    // Into a free slot at once, over another token every 8th time: many sessions taking turns in one slot would
+    // otherwise copy a token on every request.
+    if (claims && (hot === undefined || (++this.promotions & 7) === 0)) {
+      // A copy: the token is often a slice of the request's Cookie header, which must not be kept alive.
+      this.hot[slot] = { token: Buffer.from(token).toString(), claims, expiresAt: this.expiryOf(claims) };
+    }
     return claims;
   }
 
@@ -127,11 +134,6 @@ export class CrossmintJwtVerifier {
 
   private expiryOf(claims: CrossmintJwtPayload): number {
     return (claims.exp + this.options.clockToleranceSec) * 1000;
-  }
-
-  /** A copy of the token: it is often a slice of the request's Cookie header, which must not be kept alive. */
-  private remember(token: string, claims: CrossmintJwtPayload): void {
-    this.hot[slotOf(token)] = { token: Buffer.from(token).toString(), claims, expiresAt: this.expiryOf(claims) };
   }
 
   /** Warns once when the cache evicts still-valid sessions faster than a tenth of what it holds per window. */
