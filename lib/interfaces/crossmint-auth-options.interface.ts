@@ -66,8 +66,8 @@ export interface CrossmintAuthModuleOptions {
   jwksCooldownMs?: number;
   /**
    * Memory budget, in MB, of the cache of verified JWTs (remembered until their `exp`, LRU): a session counts
-   * 170 bytes plus its JWT's payload segment length, about 400 bytes for Crossmint's usual JWTs, so the default
-   * 64 MB hold about 170,000 active sessions; size it as N sessions × 400 bytes. Default 64; 0 disables.
+   * 200 bytes plus its JWT's payload segment length, about 420 bytes for Crossmint's usual JWTs, so the default
+   * 64 MB hold about 160,000 active sessions; for N active users give N × 420 bytes. Default 64; 0 disables.
    */
   verifiedTokenCacheMb?: number;
   /**
