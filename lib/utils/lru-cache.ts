@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 /**
  * A cache bounded to a total weight (by default each entry weighs 1: a bound on the count) whose entries expire;
  * the least recently used are evicted first. It is the `lru-cache` package's: its hits move an entry in a linked
- * list held in arrays, where an LRU over a Map alone must delete and re-insert the Map's entry (5× the time of a
+ * list held in arrays, where an LRU over a Map alone must delete and re-insert the Map's entry (3–5× the time of a
  * hit when many keys take turns; the comparison is in BENCHMARKS.md).
  */
 export class LruCache<K extends NonNullable<unknown>, V extends NonNullable<unknown>> {
