@@ -4,10 +4,19 @@
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CrossmintAuthGuard, CrossmintAuthModule, CrossmintSessionInterceptor } from '../dist/esm/index.js';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import {
+  CrossmintAuthGuard,
+  CrossmintAuthModule,
+  CrossmintSessionInterceptor,
+  CurrentUser,
+} from '../dist/esm/index.js';
 
 const platform = process.argv[2] ?? 'express';
 const moduleOptions = JSON.parse(process.env.BENCH_MODULE_OPTIONS ?? '{}');
+// For the bare-jose route of bench:scale's cold burst: the emulator's keys and the checks the library asks for.
+const keySet = process.env.BENCH_JWKS ? createLocalJWKSet(JSON.parse(process.env.BENCH_JWKS)) : undefined;
+const JWT_COOKIE = /(?:^|; )crossmint-jwt=([^;]*)/;
 
 // The floor for any auth guard: Nest's guard machinery and setting `request.user`, nothing else. (Setting a
 // property on Express's request object is not free: it is most of this floor on Express.)
@@ -44,6 +53,21 @@ class BenchController {
   passthrough(request) {
     return { userId: request.user?.userId ?? null };
   }
+  // bench:scale: the guarded route as an app writes it, with the user decorator.
+  me(userId) {
+    return { userId: userId ?? null };
+  }
+  // bench:scale: the JWT cookie checked by bare jose, as a guard without a cache would.
+  async jose(request) {
+    const token = JWT_COOKIE.exec(request.headers.cookie ?? '')?.[1] ?? '';
+    const { payload } = await jwtVerify(token, keySet, {
+      algorithms: ['ES256', 'RS256'],
+      audience: process.env.BENCH_PROJECT_ID,
+      clockTolerance: 5,
+      requiredClaims: ['exp', 'sub'],
+    });
+    return { userId: payload.sub };
+  }
 }
 
 const route = (name, ...decorators) => {
@@ -56,6 +80,12 @@ route('floor', UseGuards(FloorGuard));
 route('guarded', UseGuards(CrossmintAuthGuard));
 route('optional', UseInterceptors(CrossmintSessionInterceptor));
 route('passthrough', UseInterceptors(PassThroughInterceptor));
+route('jose');
+{
+  const descriptor = Object.getOwnPropertyDescriptor(BenchController.prototype, 'me');
+  const withUser = (target, key) => CurrentUser('userId')(target, key, 0);
+  Reflect.decorate([Get('me'), withUser, UseGuards(CrossmintAuthGuard)], BenchController.prototype, 'me', descriptor);
+}
 Reflect.decorate([Controller('bench')], BenchController);
 
 class BenchModule {}

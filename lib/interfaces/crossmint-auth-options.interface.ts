@@ -64,7 +64,16 @@ export interface CrossmintAuthModuleOptions {
   jwksMaxStaleMs?: number;
   /** Minimum time between two JWKS fetches caused by an unknown `kid`, in ms. Default 30 s. */
   jwksCooldownMs?: number;
-  /** Verified JWTs remembered until their `exp` (bounded LRU). Default 10,000; 0 disables. */
+  /**
+   * Memory budget, in MB, of the cache of verified JWTs (remembered until their `exp`, LRU): a session counts
+   * 200 bytes plus its JWT's payload segment length, about 420 bytes for Crossmint's usual JWTs, so the default
+   * 64 MB hold about 160,000 active sessions; for N active users give N × 420 bytes. Default 64; 0 disables.
+   */
+  verifiedTokenCacheMb?: number;
+  /**
+   * @deprecated Use `verifiedTokenCacheMb`. When set, the cache is bounded to this many entries instead of a
+   * memory budget (0 disables).
+   */
   verifiedTokenCacheSize?: number;
   /** How long a refresh result is handed to late requests still carrying the consumed secret, in ms. Default 10 s. Default store only. */
   refreshResultTtlMs?: number;
@@ -116,7 +125,9 @@ export interface ResolvedCrossmintAuthOptions {
   jwksMaxAgeMs: number;
   jwksMaxStaleMs: number;
   jwksCooldownMs: number;
-  verifiedTokenCacheSize: number;
+  verifiedTokenCacheMb: number;
+  /** Set only when the deprecated option was given: then it bounds the cache instead of the budget. */
+  verifiedTokenCacheSize?: number;
   refreshResultTtlMs: number;
   refreshResultCacheSize: number;
   refreshStore?: CrossmintRefreshStore;

@@ -1,6 +1,14 @@
+import { hash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jwtVerify, type JWTPayload } from 'jose';
-import { CROSSMINT_AUTH_OPTIONS, CROSSMINT_JWT_ALGORITHMS, MAX_JWT_LENGTH } from '../crossmint-auth.constants.js';
+import {
+  CROSSMINT_AUTH_OPTIONS,
+  CROSSMINT_JWT_ALGORITHMS,
+  HOT_TOKEN_SLOTS,
+  MAX_JWT_LENGTH,
+  VERIFIED_TOKEN_CACHE_CHURN_WINDOW_MS,
+  VERIFIED_TOKEN_ENTRY_BYTES,
+} from '../crossmint-auth.constants.js';
 import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '../crossmint-auth.errors.js';
 import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
@@ -12,12 +20,13 @@ import { describeRefusal, refusalReason } from './jwt-refusal.js';
 
 /** A compact JWS, strictly: Node's base64url decoding skips stray characters, so jose alone would accept them. */
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+const BASE64URL_86 = /^[\w-]{86}$/;
 
-interface VerifiedToken {
+/** A session of the hot table: the exact token (a copy), its claims, and when the cache would forget it. */
+interface HotToken {
   token: string;
-  /** The same ES256 token with its mirror signature; none for RS256 (never '', which would match an empty token). */
-  mirror: string | undefined;
   claims: CrossmintJwtPayload;
+  expiresAt: number;
 }
 
 /**
@@ -28,15 +37,26 @@ interface VerifiedToken {
 @Injectable()
 export class CrossmintJwtVerifier {
   private readonly logger = new Logger('CrossmintAuth');
-  /** Keyed by `cacheKeyOf(token)`; a hit must still match the whole token, or the whole of its ES256 mirror. */
-  private readonly verified: LruCache<number, VerifiedToken>;
+  /**
+   * Keyed by a SHA-256 of the whole token (header, payload and signature): a hit is exactly a token verified
+   * before, and the entry holds its claims, not the token.
+   */
+  private readonly verified: LruCache<string, CrossmintJwtPayload>;
+  /**
+   * In front of it, direct-mapped by `slotOf`: the last token found in the cache in each slot, compared whole. The
+   * busiest sessions are answered here without a digest; it holds at most HOT_TOKEN_SLOTS tokens.
+   */
+  private hot: Array<HotToken | undefined> = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
   private keysVersion: number;
+  private promotions = 0;
+  private churn = { since: 0, evicted: 0, warned: false };
 
   constructor(
     @Inject(CROSSMINT_AUTH_OPTIONS) private readonly options: ResolvedCrossmintAuthOptions,
     private readonly keyStore: JwksKeyStore,
   ) {
-    this.verified = new LruCache(options.verifiedTokenCacheSize);
+    const { verifiedTokenCacheSize: size, verifiedTokenCacheMb: mb } = options;
+    this.verified = new LruCache(size ?? Math.floor(mb * 1024 * 1024));
     this.keysVersion = keyStore.version;
   }
 
@@ -57,12 +77,8 @@ export class CrossmintJwtVerifier {
 
     const keysVersion = this.keysVersion;
     let payload: JWTPayload;
-    let alg: string | undefined;
     try {
-      ({
-        payload,
-        protectedHeader: { alg },
-      } = await jwtVerify(token, this.keyStore.getKey, {
+      ({ payload } = await jwtVerify(token, this.keyStore.getKey, {
         algorithms: CROSSMINT_JWT_ALGORITHMS,
         audience: this.options.projectId,
         clockTolerance: this.options.clockToleranceSec,
@@ -77,20 +93,17 @@ export class CrossmintJwtVerifier {
       throw this.refuse(CrossmintAuthReason.MissingClaims);
 
     const claims = Object.freeze(payload) as CrossmintJwtPayload;
-    // A copy: the token is often a slice of the request's Cookie header, which the cache must not keep alive.
-    const stored = Buffer.from(token).toString();
-    // Its first two segments are a slice of `stored`: V8 keeps the mirror as a rope over `stored` and its own
-    // 86-character signature: about 190 bytes an entry (one token length at most, were it ever flattened).
-    const signatureAt = stored.lastIndexOf('.') + 1;
-    const mirror =
-      alg === 'ES256' ? stored.slice(0, signatureAt) + mirrorEs256Signature(stored.slice(signatureAt)) : undefined;
     // Keys that changed while this token was checked may have dropped its key: verify it again next time.
     if (this.keyStore.version === keysVersion) {
+      // Its estimated bytes; one entry under the deprecated bound by count.
+      const bytes = VERIFIED_TOKEN_ENTRY_BYTES + token.lastIndexOf('.') - token.indexOf('.');
       this.verified.set(
-        cacheKeyOf(stored),
-        { token: stored, mirror, claims },
-        (claims.exp + this.options.clockToleranceSec) * 1000,
+        digestOf(token),
+        claims,
+        this.expiryOf(claims),
+        this.options.verifiedTokenCacheSize === undefined ? bytes : 1,
       );
+      this.noteEvictions();
     }
     return claims;
   }
@@ -99,10 +112,49 @@ export class CrossmintJwtVerifier {
   cached(token: string): CrossmintJwtPayload | undefined {
     if (this.keysVersion !== this.keyStore.version) {
       this.verified.clear();
+      this.hot = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
       this.keysVersion = this.keyStore.version;
     }
-    const entry = typeof token === 'string' ? this.verified.get(cacheKeyOf(token)) : undefined;
-    return entry && (entry.token === token || entry.mirror === token) ? entry.claims : undefined;
+    if (typeof token !== 'string') return undefined;
+    const slot = slotOf(token);
+    const hot = this.hot[slot];
+    if (hot !== undefined && hot.token === token && hot.expiresAt > Date.now()) return hot.claims;
+    if (this.verified.size === 0) return undefined;
+    const claims = this.verified.get(digestOf(token)) ?? this.mirrorHit(token);
+    // Into a free slot at once, over another token every 8th time: many sessions taking turns in one slot would
+    // otherwise copy a token on every request.
+    if (claims && (hot === undefined || (++this.promotions & 7) === 0)) {
+      // A copy: the token is often a slice of the request's Cookie header, which must not be kept alive.
+      this.hot[slot] = { token: Buffer.from(token).toString(), claims, expiresAt: this.expiryOf(claims) };
+    }
+    return claims;
+  }
+
+  /** The entry of the token's ES256 mirror: a token and its mirror share one entry. */
+  private mirrorHit(token: string): CrossmintJwtPayload | undefined {
+    const mirror = mirrorOf(token);
+    return mirror ? this.verified.get(digestOf(mirror)) : undefined;
+  }
+
+  private expiryOf(claims: CrossmintJwtPayload): number {
+    return (claims.exp + this.options.clockToleranceSec) * 1000;
+  }
+
+  /** Warns once when the cache evicts still-valid sessions faster than a tenth of what it holds per window. */
+  private noteEvictions(): void {
+    const { churn, verified } = this;
+    const now = Date.now();
+    if (churn.warned) return;
+    if (now - churn.since >= VERIFIED_TOKEN_CACHE_CHURN_WINDOW_MS) {
+      this.churn = { since: now, evicted: verified.evictedUnexpired, warned: false };
+    } else if (verified.evictedUnexpired - churn.evicted > verified.size / 10) {
+      churn.warned = true;
+      this.logger.warn(
+        `The verified-token cache is too small for the active sessions: it evicted ${verified.evictedUnexpired - churn.evicted} ` +
+          `still-valid sessions within ${VERIFIED_TOKEN_CACHE_CHURN_WINDOW_MS / 1000} s, each verified again on its next request; ` +
+          `raise verifiedTokenCacheMb (now holding ${verified.size} sessions).`,
+      );
+    }
   }
 
   /** Why a JWT is refused, at debug (never the token): enough to tell a wrong project id from an attack. */
@@ -112,15 +164,30 @@ export class CrossmintJwtVerifier {
   }
 }
 
+/** A collision-resistant digest of the whole token, as a 44-character string (a compact Map key). */
+function digestOf(token: string): string {
+  return hash('sha256', token, 'base64');
+}
+
 /**
- * 8 characters of the token's signature (random per token) folded into a small integer: a string key would be
- * sliced and hashed on every lookup, most of what a hit cost. They are taken 86 characters from the end, the
- * length of an ES256 signature: there they encode the start of r, which an ES256 token and its mirror share,
- * so both find one entry. Two tokens may share a key; the entry then holds the one verified last.
+ * The token with its ES256 mirror signature, so that a token and its mirror share one entry; '' for anything
+ * else. Only a canonical 86-character signature is mirrored: a non-canonical spelling must not reach the entry
+ * of the canonical one.
  */
-function cacheKeyOf(token: string): number {
+function mirrorOf(token: string): string {
+  const at = token.lastIndexOf('.') + 1;
+  const signature = token.slice(at);
+  if (signature.length !== 86 || !BASE64URL_86.test(signature) || !isCanonicalBase64url(signature)) return '';
+  return token.slice(0, at) + mirrorEs256Signature(signature);
+}
+
+/**
+ * The hot-table slot: 8 characters of the signature (random per token) folded into a small integer, taken 86
+ * characters from the end; no string is allocated or hashed. Two tokens may share a slot: the latest wins.
+ */
+function slotOf(token: string): number {
   let key = 0;
   const start = Math.max(0, token.length - 86);
   for (let i = start; i < start + 8 && i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
-  return key & 0x3fffffff;
+  return key & (HOT_TOKEN_SLOTS - 1);
 }

@@ -21,6 +21,7 @@ const MODULE_OPTIONS: Record<keyof CrossmintAuthModuleOptions, true> = {
   jwksMaxStaleMs: true,
   jwksCooldownMs: true,
   verifiedTokenCacheSize: true,
+  verifiedTokenCacheMb: true,
   refreshResultTtlMs: true,
   refreshResultCacheSize: true,
   refreshStore: true,

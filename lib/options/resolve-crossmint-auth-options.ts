@@ -74,11 +74,16 @@ export function resolveCrossmintAuthOptions(
     jwksMaxAgeMs: num('jwksMaxAgeMs', options.jwksMaxAgeMs, CROSSMINT_AUTH_DEFAULTS.jwksMaxAgeMs, 0),
     jwksMaxStaleMs: num('jwksMaxStaleMs', options.jwksMaxStaleMs, CROSSMINT_AUTH_DEFAULTS.jwksMaxStaleMs, 0),
     jwksCooldownMs: num('jwksCooldownMs', options.jwksCooldownMs, CROSSMINT_AUTH_DEFAULTS.jwksCooldownMs, 0),
-    verifiedTokenCacheSize: int(
-      'verifiedTokenCacheSize',
-      options.verifiedTokenCacheSize,
-      CROSSMINT_AUTH_DEFAULTS.verifiedTokenCacheSize,
+    verifiedTokenCacheMb: num(
+      'verifiedTokenCacheMb',
+      options.verifiedTokenCacheMb,
+      CROSSMINT_AUTH_DEFAULTS.verifiedTokenCacheMb,
+      0,
     ),
+    verifiedTokenCacheSize:
+      options.verifiedTokenCacheSize === undefined
+        ? undefined
+        : int('verifiedTokenCacheSize', options.verifiedTokenCacheSize, 0),
     refreshResultTtlMs: num(
       'refreshResultTtlMs',
       options.refreshResultTtlMs,

@@ -1,60 +1,44 @@
-interface Entry<K, V> {
-  key: K;
-  value: V;
-  expiresAt: number;
-  /** `inserts` when the entry was last (re-)inserted: how far it is from the most recent end. */
-  insertedAt: number;
-}
+import { LRUCache } from 'lru-cache';
 
 /**
- * A Map bounded to `maxSize` entries whose entries expire; the least recently used are evicted first, give
- * or take half the cache.
- *
- * V8 keeps a Map's deleted slots until it rehashes the Map, and two usual LRU moves walk them: moving an
- * entry on every hit (delete + set) lines them up in the hot key's own hash chain, and evicting the oldest
- * entry one insert at a time (`keys().next()`) starts each time from the front, past every slot freed
- * before. So an entry moves to the recent end only once it has drifted into the older half, and a full
- * cache evicts its oldest sixteenth in one walk.
+ * A cache bounded to a total weight (by default each entry weighs 1: a bound on the count) whose entries expire;
+ * the least recently used are evicted first. It is the `lru-cache` package's: its hits move an entry in a linked
+ * list held in arrays, where an LRU over a Map alone must delete and re-insert the Map's entry (3–5× the time of a
+ * hit when many keys take turns; the comparison is in BENCHMARKS.md).
  */
-export class LruCache<K, V> {
-  private readonly entries = new Map<K, Entry<K, V>>();
-  private inserts = 0;
+export class LruCache<K extends NonNullable<unknown>, V extends NonNullable<unknown>> {
+  private readonly cache: LRUCache<K, V> | undefined;
+  /** Entries evicted before they expired, since the cache was made: a cache too small for its load evicts many. */
+  evictedUnexpired = 0;
 
-  constructor(private readonly maxSize: number) {}
-
-  get(key: K, now = Date.now()): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    if (this.inserts - entry.insertedAt >= this.maxSize >> 1) {
-      this.entries.delete(key);
-      // Re-inserted under the key it was stored with: the lookup key may be a slice of a much larger string
-      // (a request's Cookie header) that the cache must not keep alive.
-      entry.insertedAt = this.inserts++;
-      this.entries.set(entry.key, entry);
-    }
-    return entry.value;
+  constructor(maxWeight: number) {
+    this.cache =
+      maxWeight > 0
+        ? new LRUCache<K, V>({
+            maxSize: maxWeight,
+            // Called while the evicted entry is still in place, so its remaining time can be read.
+            dispose: (_value, key, reason) => {
+              if (reason === 'evict' && this.cache!.getRemainingTTL(key) > 0) this.evictedUnexpired++;
+            },
+          })
+        : undefined;
   }
 
-  set(key: K, value: V, expiresAt: number): void {
-    if (this.maxSize <= 0) return;
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxSize) this.evictOldest();
-    this.entries.set(key, { key, value, expiresAt, insertedAt: this.inserts++ });
+  get size(): number {
+    return this.cache?.size ?? 0;
   }
 
-  private evictOldest(): void {
-    let count = Math.ceil(this.maxSize / 16);
-    for (const key of this.entries.keys()) {
-      this.entries.delete(key);
-      if (--count === 0) break;
-    }
+  get(key: K): V | undefined {
+    return this.cache?.get(key);
+  }
+
+  set(key: K, value: V, expiresAt: number, weight = 1): void {
+    const ttl = expiresAt - Date.now();
+    if (!this.cache || ttl <= 0 || weight > this.cache.maxSize) return;
+    this.cache.set(key, value, { ttl: Number.isFinite(ttl) ? ttl : 0, size: weight });
   }
 
   clear(): void {
-    this.entries.clear();
+    this.cache?.clear();
   }
 }

@@ -242,6 +242,87 @@ describe('CrossmintJwtVerifier', () => {
       await expect(createVerifier().verify(mirror)).resolves.toMatchObject({ sub: claims.sub });
     });
 
+    it.each([
+      ['header', 0],
+      ['payload', 1],
+      ['signature', 2],
+    ])(
+      'is keyed by the whole token: a verified token with its %s taken from another genuine token misses, and is refused',
+      async (_, index) => {
+        const verifier = await createWarmVerifier();
+        // Two tokens of one user minted in the same second: the header, or even the payload, may be the same.
+        const genuine = await emulator.signJwt(
+          { sub: 'u', aud: emulator.projectId, exp: nowSec() + 60, jti: 'a' },
+          { header: { pad: 'a' } },
+        );
+        const other = await emulator.signJwt(
+          { sub: 'u', aud: emulator.projectId, exp: nowSec() + 60, jti: 'b' },
+          { header: { pad: 'b' } },
+        );
+        await verifier.verify(genuine);
+        await verifier.verify(other);
+        expect(verifier.cached(genuine)).toBeDefined();
+        const segments = genuine.split('.');
+        segments[index] = other.split('.')[index];
+        const spliced = segments.join('.');
+        expect(spliced).not.toBe(genuine);
+        expect(verifier.cached(spliced)).toBeUndefined();
+        await expect(verifier.verify(spliced)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
+      },
+    );
+
+    it('holds sessions within verifiedTokenCacheMb: the oldest are evicted once the budget is spent', async () => {
+      // About 390 bytes an entry for these tokens: 0.004 MB holds about 10.
+      const verifier = await createWarmVerifier({ verifiedTokenCacheMb: 0.004 });
+      const tokens = await Promise.all(Array.from({ length: 30 }, () => emulator.mintJwt()));
+      for (const token of tokens) await verifier.verify(token);
+      const held = tokens.filter((token) => verifier.cached(token) !== undefined);
+      expect(held.length).toBeGreaterThanOrEqual(5);
+      expect(held.length).toBeLessThanOrEqual(12);
+      expect(held).toContain(tokens[29]);
+      expect(verifier.cached(tokens[0])).toBeUndefined();
+    });
+
+    it('still bounds the cache by count with the deprecated verifiedTokenCacheSize, and 0 disables it', async () => {
+      const verifier = await createWarmVerifier({ verifiedTokenCacheSize: 3 });
+      const tokens = await Promise.all(Array.from({ length: 6 }, () => emulator.mintJwt()));
+      for (const token of tokens) await verifier.verify(token);
+      expect(tokens.map((token) => verifier.cached(token) !== undefined)).toEqual([
+        false,
+        false,
+        false,
+        true,
+        true,
+        true,
+      ]);
+      const none = await createWarmVerifier({ verifiedTokenCacheSize: 0 });
+      await none.verify(tokens[0]);
+      expect(none.cached(tokens[0])).toBeUndefined();
+      const noBudget = await createWarmVerifier({ verifiedTokenCacheMb: 0 });
+      await noBudget.verify(tokens[0]);
+      expect(noBudget.cached(tokens[0])).toBeUndefined();
+    });
+
+    it('warns once, naming no token, when it evicts still-valid sessions faster than it can hold them', async () => {
+      const warnings: string[] = [];
+      Logger.overrideLogger({ log() {}, error() {}, warn: (message: string) => warnings.push(message) });
+      try {
+        const verifier = await createWarmVerifier({ verifiedTokenCacheSize: 10 });
+        const tokens = await Promise.all(Array.from({ length: 10 }, () => emulator.mintJwt()));
+        for (const token of tokens) await verifier.verify(token);
+        expect(warnings).toEqual([]);
+        const more = await Promise.all(Array.from({ length: 40 }, () => emulator.mintJwt()));
+        for (const token of more) await verifier.verify(token);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/verifiedTokenCacheMb/);
+        for (const token of [...tokens, ...more]) {
+          expect(warnings[0]).not.toContain(token.split('.')[2]);
+        }
+      } finally {
+        Logger.overrideLogger(false);
+      }
+    });
+
     it('forgets a token once its exp (plus the clock tolerance) has passed', async () => {
       const verifier = await createWarmVerifier({ clockToleranceSec: 0 });
       // At the start of a second, so that the token has most of one second to live.

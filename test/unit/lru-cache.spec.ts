@@ -11,12 +11,25 @@ describe('LruCache', () => {
     expect(cache.get(0)).toBeUndefined();
   });
 
-  it('forgets entries once they expire', () => {
+  it('forgets entries once they expire, and does not store one already expired', async () => {
     const cache = new LruCache<string, string>(10);
-    cache.set('a', 'A', 1_000);
-    expect(cache.get('a', 999)).toBe('A');
-    expect(cache.get('a', 1_000)).toBeUndefined();
-    expect(cache.get('a', 0)).toBeUndefined();
+    cache.set('a', 'A', Date.now() + 50);
+    cache.set('b', 'B', Date.now() - 1);
+    expect(cache.get('a')).toBe('A');
+    expect(cache.get('b')).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(cache.get('a')).toBeUndefined();
+  });
+
+  it('bounds the total weight, and counts the entries it evicted before they expired', () => {
+    const cache = new LruCache<number, number>(1_000);
+    for (let i = 0; i < 100; i++) cache.set(i, i, Date.now() + 60_000, 100);
+    expect(cache.size).toBe(10);
+    expect(cache.get(99)).toBe(99);
+    expect(cache.get(0)).toBeUndefined();
+    expect(cache.evictedUnexpired).toBe(90);
+    cache.set(-1, -1, Date.now() + 60_000, 1_001);
+    expect(cache.get(-1)).toBeUndefined();
   });
 
   it('keeps an entry that is used while newer ones push older ones out', () => {
