@@ -5,10 +5,13 @@
 # `nest add --skip-install` runs the same schematic step. Run twice: the second run must change nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/schematics/collection.json ] || npm run build
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
+# Packed from a copy (prepack builds there), so this can run beside scripts that rebuild this tree's dist/.
+tar -cf - --exclude=node_modules --exclude=./dist --exclude=./.git --exclude=./.node --exclude=./.tmp \
+  --exclude=./sample/dist . | (mkdir "$work/src" && tar -C "$work/src" -xf -)
+ln -s "$PWD/node_modules" "$work/src/node_modules"
+tarball=$(cd "$work/src" && npm pack --silent --pack-destination "$work" | tail -1)
 
 npm install --prefix "$work/cli" --no-audit --no-fund --loglevel=error @nestjs/cli@^12
 cd "$work"
