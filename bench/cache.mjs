@@ -9,7 +9,7 @@
 //   session, and a digest + lookup per hit with them all taking turns
 import 'reflect-metadata';
 import { hash } from 'node:crypto';
-import { ensureBuild, envNumber, machine, median } from './support.mjs';
+import { ensureBuild, envNumber, fmt, machine, median } from './support.mjs';
 
 ensureBuild();
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
@@ -161,7 +161,6 @@ async function benchMillion() {
 }
 
 const info = machine();
-const fmt = (v, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const lines = [
   `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
   `Verifier as shipped: ${fmt(perSession)} bytes of heap per cached session (${sessions} emulator JWTs of ${tokens[0].length} characters, payload segment ${tokens[0].split('.')[1].length})`,

@@ -12,6 +12,7 @@ import {
   ensureBuild,
   envList,
   envNumber,
+  fmt,
   load,
   machine,
   machineBusyMs,
@@ -328,10 +329,6 @@ async function alternate(sides, token, { ms = Infinity, count = Infinity }) {
 // ---- output ----
 
 function report(info, platforms, verify) {
-  const fmt = (value, digits = 0) =>
-    Number.isFinite(value)
-      ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-      : '–';
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
     `Settings: ${config.rounds} rounds over ${config.apps} app processes per platform, in each every steady-state case for ${config.duration} s right beside its own ${config.duration} s of (a); ` +

@@ -8,7 +8,7 @@
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
 //   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [1 s]
 import 'reflect-metadata';
-import { ensureBuild, envList, envNumber, load, machine, mb, median, startApp } from './support.mjs';
+import { ensureBuild, envList, envNumber, fmt, load, machine, mb, median, startApp } from './support.mjs';
 
 ensureBuild();
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
@@ -159,10 +159,6 @@ async function coldBursts(app, platform) {
 }
 
 function report(info, platforms) {
-  const fmt = (value, digits = 0) =>
-    Number.isFinite(value)
-      ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-      : '–';
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
     `Settings: ${config.rounds} rounds of ${config.duration} s per case and K, guarded and unguarded alternating; ${config.connections} connections; ` +

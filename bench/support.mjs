@@ -175,6 +175,12 @@ export function machine() {
 
 export const mb = (bytes) => bytes / (1024 * 1024);
 
+/** A number for the report tables, with `digits` decimals and thousands separators; '–' when not a number. */
+export const fmt = (value, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '–';
+
 /** Busy CPU time of the whole machine so far, in ms (from /proc/stat; 0 where there is none). */
 export function machineBusyMs() {
   if (!existsSync('/proc/stat')) return 0;
