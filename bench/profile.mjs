@@ -5,27 +5,40 @@
 // other differ mostly by when they were taken.
 //
 //   npm run bench:profile -- fastify /bench/open /bench/guarded
+//   PROFILE_KS=1,100000 npm run bench:profile -- fastify /bench/me /bench/me   (one route, 1 against 100,000 sessions)
 // Environment: PROFILE_ROUNDS=30 (turns per route)  PROFILE_WINDOW=0.25 (s)  PROFILE_TOP=30 (rows)
-//   PROFILE_INTERVAL=50 (sampling interval, µs)
+//   PROFILE_INTERVAL=50 (sampling interval, µs)  PROFILE_KS=1,1 (distinct sessions per route, taking turns)
 import 'reflect-metadata';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuild, envNumber, load, startApp } from './support.mjs';
+import { ensureBuild, envList, envNumber, load, startApp } from './support.mjs';
 
 ensureBuild();
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
 
-const [platform = 'fastify', ...routes] = process.argv.slice(2);
-const paths = routes.length === 2 ? routes : ['/bench/open', '/bench/guarded'];
+const [platform = 'fastify', ...args] = process.argv.slice(2);
+const paths = args.length === 2 ? args : ['/bench/open', '/bench/guarded'];
 const rounds = Math.max(1, envNumber('PROFILE_ROUNDS', 30));
 const windowSec = envNumber('PROFILE_WINDOW', 0.25);
 const top = envNumber('PROFILE_TOP', 30);
 const profileDir = mkdtempSync(join(tmpdir(), 'crossmint-bench-profile-'));
 
 const emulator = await CrossmintAuthEmulator.start({ jwtTtlSec: 3600 });
-const session = await emulator.createSession();
-const headers = { cookie: `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}` };
+const ks = envList('PROFILE_KS', ['1', '1']).map(Number);
+const sessions = [];
+for (let i = 0; i < Math.max(...ks); i++) sessions.push(`crossmint-jwt=${await emulator.mintJwt({ ttlSec: 3600 })}`);
+// Each route its label, and its K sessions in turn, round robin.
+const routes = paths.map((path, i) => {
+  let next = 0;
+  const k = ks[i] ?? 1;
+  return {
+    path,
+    label: ks[0] === ks[1] ? path : `${path} (K=${k})`,
+    k,
+    headers: () => ({ cookie: sessions[next++ % k] }),
+  };
+});
 process.env.BENCH_APP_NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-interval=${envNumber('PROFILE_INTERVAL', 50)}`;
 const app = await startApp(platform, emulator.moduleOptions());
 
@@ -33,9 +46,13 @@ const app = await startApp(platform, emulator.moduleOptions());
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const windows = [];
 try {
-  for (const path of paths) await load({ url: app.url + path, headers, duration: 1, connections: 10 });
+  // Warm-up, every session seen once.
+  for (const { path, k, headers } of routes) {
+    await load({ url: app.url + path, headers, amount: k, connections: Math.min(k, 10) });
+    await load({ url: app.url + path, headers, duration: 1, connections: 10 });
+  }
   for (let round = 0; round < rounds; round++) {
-    for (const path of round % 2 ? [...paths].reverse() : paths) {
+    for (const { path, label, headers } of round % 2 ? [...routes].reverse() : routes) {
       const start = nowUs();
       const { requests, non2xx } = await load({
         url: app.url + path,
@@ -45,7 +62,7 @@ try {
         recordLatencies: false,
       });
       if (non2xx) throw new Error(`${path} answered ${non2xx} non-2xx responses`);
-      windows.push({ path, start, end: nowUs(), requests });
+      windows.push({ path: label, start, end: nowUs(), requests });
     }
   }
 } finally {
@@ -56,12 +73,13 @@ try {
 const profile = JSON.parse(readFileSync(join(profileDir, readdirSync(profileDir)[0]), 'utf8'));
 rmSync(profileDir, { recursive: true, force: true });
 const perRoute = splitByWindow(profile, windows);
-const [a, b] = paths.map((path) => perRoute.get(path));
+const [a, b] = routes.map(({ label }) => perRoute.get(label));
+const labels = routes.map(({ label }) => label);
 console.log(
-  `${platform}: ${paths[0]} ${(a.busyUs / a.requests).toFixed(2)} µs of CPU per request (${a.requests} requests), ` +
-    `${paths[1]} ${(b.busyUs / b.requests).toFixed(2)} µs (${b.requests} requests)`,
+  `${platform}: ${labels[0]} ${(a.busyUs / a.requests).toFixed(2)} µs of CPU per request (${a.requests} requests), ` +
+    `${labels[1]} ${(b.busyUs / b.requests).toFixed(2)} µs (${b.requests} requests)`,
 );
-console.log(`Self time per request, µs, largest differences first (${paths[0]} | ${paths[1]} | difference):`);
+console.log(`Self time per request, µs, largest differences first (${labels[0]} | ${labels[1]} | difference):`);
 const names = new Set([...a.selfUs.keys(), ...b.selfUs.keys()]);
 const rows = [...names]
   .map((name) => ({ name, a: (a.selfUs.get(name) ?? 0) / a.requests, b: (b.selfUs.get(name) ?? 0) / b.requests }))

@@ -101,6 +101,13 @@ export const VERIFIED_TOKEN_ENTRY_BYTES = 200;
 export const HOT_TOKEN_SLOTS = 1024;
 
 /**
+ * JWT signature checks run at once; the others queue. A check runs on libuv's thread pool (4 threads by default,
+ * shared with file and DNS work) and takes a core for about 0.1 ms: during a burst of new tokens (after a deploy,
+ * or a key rotation), unbounded checks would crowd out the event loop, and every other request with it.
+ */
+export const MAX_CONCURRENT_SIGNATURE_CHECKS = 2;
+
+/**
  * The verified-token cache is too small when, within one such window, it evicts more still-valid entries than a
  * tenth of what it holds: it then logs a warning once.
  */

@@ -5,6 +5,7 @@ import {
   CROSSMINT_AUTH_OPTIONS,
   CROSSMINT_JWT_ALGORITHMS,
   HOT_TOKEN_SLOTS,
+  MAX_CONCURRENT_SIGNATURE_CHECKS,
   MAX_JWT_LENGTH,
   VERIFIED_TOKEN_CACHE_CHURN_WINDOW_MS,
   VERIFIED_TOKEN_ENTRY_BYTES,
@@ -13,6 +14,7 @@ import { CrossmintAuthenticationError, CrossmintServiceUnavailableError } from '
 import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 import type { CrossmintJwtPayload } from '../interfaces/crossmint-session.interface.js';
+import { ConcurrencyLimit } from '../utils/concurrency-limit.js';
 import { LruCache } from '../utils/lru-cache.js';
 import { JwksKeyStore } from './jwks-key-store.js';
 import { isCanonicalBase64url, mirrorEs256Signature } from './jws-encoding.js';
@@ -47,7 +49,10 @@ export class CrossmintJwtVerifier {
    * busiest sessions are answered here without a digest; it holds at most HOT_TOKEN_SLOTS tokens.
    */
   private hot: Array<HotToken | undefined> = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
+  private readonly hotFingerprints = new Int32Array(HOT_TOKEN_SLOTS);
   private keysVersion: number;
+  /** Signature checks in flight; more wait their turn, so that a burst of new tokens leaves the event loop room. */
+  private readonly signatureChecks = new ConcurrencyLimit(MAX_CONCURRENT_SIGNATURE_CHECKS);
   private promotions = 0;
   private churn = { since: 0, evicted: 0, warned: false };
 
@@ -78,12 +83,14 @@ export class CrossmintJwtVerifier {
     const keysVersion = this.keysVersion;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.keyStore.getKey, {
-        algorithms: CROSSMINT_JWT_ALGORITHMS,
-        audience: this.options.projectId,
-        clockTolerance: this.options.clockToleranceSec,
-        requiredClaims: ['exp', 'sub'],
-      }));
+      ({ payload } = await this.signatureChecks.run(() =>
+        jwtVerify(token, this.keyStore.getKey, {
+          algorithms: CROSSMINT_JWT_ALGORITHMS,
+          audience: this.options.projectId,
+          clockTolerance: this.options.clockToleranceSec,
+          requiredClaims: ['exp', 'sub'],
+        }),
+      ));
     } catch (error) {
       if (error instanceof CrossmintServiceUnavailableError) throw error;
       const reason = refusalReason(error);
@@ -116,16 +123,20 @@ export class CrossmintJwtVerifier {
       this.keysVersion = this.keyStore.version;
     }
     if (typeof token !== 'string') return undefined;
-    const slot = slotOf(token);
+    const fingerprint = fingerprintOf(token);
+    const slot = fingerprint & (HOT_TOKEN_SLOTS - 1);
     const hot = this.hot[slot];
-    if (hot !== undefined && hot.token === token && hot.expiresAt > Date.now()) return hot.claims;
+    // The fingerprint first: with many sessions, the slot mostly holds another token, not worth reading.
+    if (this.hotFingerprints[slot] === fingerprint && hot?.token === token && hot.expiresAt > Date.now())
+      return hot.claims;
     if (this.verified.size === 0) return undefined;
     const claims = this.verified.get(digestOf(token)) ?? this.mirrorHit(token);
-    // Into a free slot at once, over another token every 8th time: many sessions taking turns in one slot would
+    // Into a free slot at once, over another token every 32nd time: many sessions taking turns in one slot would
     // otherwise copy a token on every request.
-    if (claims && (hot === undefined || (++this.promotions & 7) === 0)) {
+    if (claims && (hot === undefined || (++this.promotions & 31) === 0)) {
       // A copy: the token is often a slice of the request's Cookie header, which must not be kept alive.
       this.hot[slot] = { token: Buffer.from(token).toString(), claims, expiresAt: this.expiryOf(claims) };
+      this.hotFingerprints[slot] = fingerprint;
     }
     return claims;
   }
@@ -164,9 +175,9 @@ export class CrossmintJwtVerifier {
   }
 }
 
-/** A collision-resistant digest of the whole token, as a 44-character string (a compact Map key). */
+/** A collision-resistant digest of the whole token, as a 32-character string (a compact Map key). */
 function digestOf(token: string): string {
-  return hash('sha256', token, 'base64');
+  return hash('sha256', token, 'binary'); // latin1: one character a byte
 }
 
 /**
@@ -182,12 +193,13 @@ function mirrorOf(token: string): string {
 }
 
 /**
- * The hot-table slot: 8 characters of the signature (random per token) folded into a small integer, taken 86
- * characters from the end; no string is allocated or hashed. Two tokens may share a slot: the latest wins.
+ * 8 characters of the signature (random per token), taken 86 characters from the end, folded into an integer; no
+ * string is allocated or hashed. Its low bits pick the token's hot-table slot: two tokens may share one, and the
+ * latest wins.
  */
-function slotOf(token: string): number {
+function fingerprintOf(token: string): number {
   let key = 0;
   const start = Math.max(0, token.length - 86);
   for (let i = start; i < start + 8 && i < token.length; i++) key = (Math.imul(key, 31) + token.charCodeAt(i)) | 0;
-  return key & (HOT_TOKEN_SLOTS - 1);
+  return key;
 }

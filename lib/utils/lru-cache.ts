@@ -16,6 +16,9 @@ export class LruCache<K extends NonNullable<unknown>, V extends NonNullable<unkn
       maxWeight > 0
         ? new LRUCache<K, V>({
             maxSize: maxWeight,
+            // Read the clock on each lookup: the default caches it for 1 ms with a new timer each time, which
+            // costs a busy server more than the clock does.
+            ttlResolution: 0,
             // Called while the evicted entry is still in place, so its remaining time can be read.
             dispose: (_value, key, reason) => {
               if (reason === 'evict' && this.cache!.getRemainingTTL(key) > 0) this.evictedUnexpired++;

@@ -109,6 +109,22 @@ describe('CrossmintJwtVerifier', () => {
       await expect(createVerifier().verify(respelled)).rejects.toBeInstanceOf(CrossmintAuthenticationError);
     });
 
+    it('checks a burst of new tokens, valid and forged, each to its own verdict and claims (the checks queue)', async () => {
+      const verifier = await createWarmVerifier();
+      const tokens = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const token = await emulator.mintJwt({ sub: `burst-${i}` });
+          return i % 4 === 3 ? withSignature(token, signatureOf(await emulator.mintJwt())) : token;
+        }),
+      );
+      const verdicts = await Promise.allSettled(tokens.map((token) => verifier.verify(token)));
+      verdicts.forEach((verdict, i) => {
+        if (i % 4 === 3)
+          expect(verdict).toMatchObject({ status: 'rejected', reason: expect.any(CrossmintAuthenticationError) });
+        else expect(verdict).toMatchObject({ status: 'fulfilled', value: { sub: `burst-${i}` } });
+      });
+    });
+
     it('lets a JWKS outage through as CrossmintServiceUnavailableError, not as an invalid token', async () => {
       emulator.fault('jwks', { status: 503 });
       await expect(createVerifier().verify(await emulator.mintJwt())).rejects.toBeInstanceOf(
