@@ -6,7 +6,7 @@
 //   SCALE_KS [1,1000,10000,100000]: the K values; 1M on request: SCALE_KS=1,1000000 (add SCALE_CACHE_MB to size the cache)
 //   SCALE_CACHE_MB: verifiedTokenCacheMb for the app (package default when unset)
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
-//   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [1 s]
+//   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [5 s]
 import 'reflect-metadata';
 import { ensureBuild, envList, envNumber, fmt, load, machine, mb, median, startApp } from './support.mjs';
 
@@ -23,7 +23,7 @@ const config = {
   burst: Math.max(100, envNumber('SCALE_BURST', 10_000)),
   burstConnections: Math.max(1, envNumber('SCALE_BURST_CONNECTIONS', 100)),
   probeMs: Math.max(1, envNumber('SCALE_PROBE_MS', 10)),
-  warmup: envNumber('SCALE_WARMUP', 1),
+  warmup: envNumber('SCALE_WARMUP', 5),
 };
 const log = (...args) => console.error(...args);
 const startedAt = Date.now();

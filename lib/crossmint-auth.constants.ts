@@ -98,7 +98,7 @@ export const TELEMETRY_SCOPE = 'nestjs-crossmint-auth';
 export const VERIFIED_TOKEN_ENTRY_BYTES = 200;
 
 /** Slots of the verifier's small exact-token table in front of its cache: the busiest sessions skip the digest. */
-export const HOT_TOKEN_SLOTS = 1024;
+export const HOT_TOKEN_SLOTS = 4096;
 
 /**
  * JWT signature checks run at once; the others queue. A check runs on libuv's thread pool (4 threads by default,
