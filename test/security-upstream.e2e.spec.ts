@@ -396,15 +396,21 @@ describe('security: upstream faults', () => {
           .status,
       ).toBe(200);
       expect(own.calls('jwks')).toBe(1);
+      // One fetch per cooldown window begun since then: a loaded machine may take longer than one to send a flood.
+      const firstFetchAt = Date.now();
+      const windowsSince = (at: number) => Math.floor((Date.now() - at) / COOLDOWN_MS);
 
       // Within the cooldown that began with the first fetch: no fetch at all.
       expect((await sendAll(first)).map((res) => res.status)).toEqual(Array(100).fill(401));
-      expect(own.calls('jwks')).toBe(1);
+      expect(own.calls('jwks')).toBeLessThanOrEqual(1 + windowsSince(firstFetchAt));
 
-      // After it: exactly one fetch for the whole flood.
+      // After it: one fetch for the whole flood.
       await sleep(COOLDOWN_MS + 100);
+      const before = own.calls('jwks');
+      const secondAt = Date.now();
       expect((await sendAll(second)).map((res) => res.status)).toEqual(Array(100).fill(401));
-      expect(own.calls('jwks')).toBe(2);
+      expect(own.calls('jwks') - before).toBeGreaterThanOrEqual(1);
+      expect(own.calls('jwks') - before).toBeLessThanOrEqual(1 + windowsSince(secondAt));
     });
 
     it('still picks up a genuinely rotated key once the cooldown has passed', async () => {
