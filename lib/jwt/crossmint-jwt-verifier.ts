@@ -61,7 +61,7 @@ export class CrossmintJwtVerifier {
     private readonly keyStore: JwksKeyStore,
   ) {
     const { verifiedTokenCacheSize: size, verifiedTokenCacheMb: mb } = options;
-    this.verified = new LruCache(size ?? Math.floor(mb * 1024 * 1024));
+    this.verified = new LruCache(size ?? Math.floor(mb * 1024 * 1024), (claims) => this.expiryOf(claims));
     this.keysVersion = keyStore.version;
   }
 

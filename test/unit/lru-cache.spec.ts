@@ -21,6 +21,20 @@ describe('LruCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
+  it('with expiryOf, expires each value at its own time, and counts the evictions of unexpired ones by it', async () => {
+    const cache = new LruCache<string, { until: number }>(2, (value) => value.until);
+    cache.set('soon', { until: Date.now() + 50 }, Number.POSITIVE_INFINITY);
+    cache.set('later', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
+    expect(cache.get('soon')).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(cache.get('soon')).toBeUndefined();
+    expect(cache.size).toBe(1);
+    cache.set('a', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
+    cache.set('b', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
+    expect(cache.get('later')).toBeUndefined();
+    expect(cache.evictedUnexpired).toBe(1);
+  });
+
   it('bounds the total weight, and counts the entries it evicted before they expired', () => {
     const cache = new LruCache<number, number>(1_000);
     for (let i = 0; i < 100; i++) cache.set(i, i, Date.now() + 60_000, 100);
