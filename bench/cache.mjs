@@ -81,7 +81,7 @@ await context.close();
 await emulator.stop();
 
 // ---- the two LRUs on the same keys and values ----
-const keys = tokens.map((token) => hash('sha256', token, 'base64'));
+const keys = tokens.map((token) => hash('sha256', token, 'binary'));
 const values = tokens.map((token) =>
   Object.freeze(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())),
 );
@@ -93,9 +93,19 @@ const makers = {
     const cache = new HandWrittenLru(sessions);
     return { set: (k, v) => cache.set(k, v, expiresAt), get: (k) => cache.get(k) };
   },
-  'lru-cache 11 (bounded by size, with a TTL: as lib/ uses it)': () => {
+  'lru-cache 11 (bounded by size, with a TTL: as lib/ used it in round 5)': () => {
     const cache = new LRUCache({ maxSize: sessions * weight, sizeCalculation: () => weight, ttl: 3_600_000 });
     return { set: (k, v) => cache.set(k, v), get: (k) => cache.get(k) };
+  },
+  'lru-cache 11 (bounded by size; expiry read from the claims: as lib/ uses it)': () => {
+    const cache = new LRUCache({ maxSize: sessions * weight, sizeCalculation: () => weight, ttlResolution: 0 });
+    return {
+      set: (k, v) => cache.set(k, v),
+      get: (k) => {
+        const value = cache.get(k);
+        return value !== undefined && value.exp * 1000 > Date.now() ? value : undefined;
+      },
+    };
   },
 };
 
