@@ -7,13 +7,20 @@
 # check holds equal to the README) plus a test that boots CrossmintAuthModule.forRoot(emulator.moduleOptions())
 # and checks over real HTTP that a valid session passes and a request without credentials gets 401. Each app is
 # type-checked with skipLibCheck: false, so the package's declarations must hold on Nest 11 and 12.
-# Usage: scripts/test-consumers.sh [major ...] (from a clone after `npm ci`; npm pack builds the package
-# itself, through prepack, from a clone without dist/). Each app is installed and type-checked once, then its test runs on the node on PATH and again on
-# each Node major given (scripts/install-node.sh 22 24: .node/<major>/bin first on PATH): the installed tree
-# has no Node-ABI-bound addon, so a Node line needs its own run, not its own install.
+# Usage: scripts/test-consumers.sh [--tarball FILE] [major ...] (from a clone after `npm ci`; without
+# --tarball, npm pack builds the package itself, through prepack, from a clone without dist/; CI packs once and
+# passes the tarball to this script and scripts/test-nest-add.sh). Each app is installed and type-checked once,
+# then its test runs on the node on PATH and again on each Node major given (scripts/install-node.sh 22 24:
+# .node/<major>/bin first on PATH): the installed tree has no Node-ABI-bound addon, so a Node line needs its own
+# run, not its own install.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tarball=
+if [[ ${1:-} == --tarball ]]; then
+  tarball="$(realpath "$2")"
+  shift 2
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 started=$SECONDS
@@ -38,9 +45,11 @@ run_tests() {
 }
 
 cd "$repo"
-rm -rf dist # packing must build (prepack), as in a fresh clone
-tarball="$work/$(npm pack --pack-destination "$work" --loglevel=error | tail -n 1)"
-echo "packed $(basename "$tarball") ($((SECONDS - started))s)"
+if [[ -z $tarball ]]; then
+  rm -rf dist # packing must build (prepack), as in a fresh clone
+  tarball="$work/$(npm pack --pack-destination "$work" --loglevel=error | tail -n 1)"
+  echo "packed $(basename "$tarball") ($((SECONDS - started))s)"
+fi
 
 # doc_file <app>/<file> <dest>: the code block docs/platforms.md marks `<!-- consumer: <app>/<file> -->`.
 doc_file() {

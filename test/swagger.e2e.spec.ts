@@ -78,6 +78,12 @@ describe('Swagger: @ApiCrossmintAuth() and addCrossmintAuth()', () => {
     expect(document.paths['/posts'].get.responses['401']).toBeUndefined();
   });
 
+  it('requires only schemes the document defines', () => {
+    const defined = Object.keys(document.components.securitySchemes);
+    expect(new Set(requiredSchemes(document))).toEqual(new Set(['crossmint-cookie', 'crossmint-bearer']));
+    expect(defined).toEqual(expect.arrayContaining(requiredSchemes(document)));
+  });
+
   it('documents the 401 and the 503 (with Retry-After) in Nest error shape', () => {
     const responses = document.paths['/wallets'].get.responses;
     const body = (status: string) => responses[status].content['application/json'].schema;
@@ -103,5 +109,67 @@ describe('Swagger: @ApiCrossmintAuth() and addCrossmintAuth()', () => {
     expect(unavailable.status).toBe(503);
     expect(unavailable.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(Object.keys(await unavailable.json()).sort()).toEqual(['error', 'message', 'statusCode']);
+  });
+});
+
+/** Every security requirement of every operation, as the scheme names it lists. */
+function requiredSchemes(document: any): string[] {
+  const operations = Object.values(document.paths).flatMap((path: any) => Object.values(path));
+  return operations.flatMap((operation: any) => (operation.security ?? []).flatMap(Object.keys));
+}
+
+describe('Swagger with acceptBearerToken: false', () => {
+  const AUTH = { acceptBearerToken: false };
+
+  @Controller('wallets')
+  @UseGuards(CrossmintAuthGuard)
+  @ApiCrossmintAuth(AUTH)
+  class CookieOnlyWalletsController {
+    @Get()
+    list() {
+      return [];
+    }
+  }
+
+  let emulator: CrossmintAuthEmulator;
+  let app: INestApplication;
+  let url: string;
+  let document: any;
+
+  beforeAll(async () => {
+    emulator = await CrossmintAuthEmulator.start();
+    @Module({
+      imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), ...AUTH })],
+      controllers: [CookieOnlyWalletsController],
+    })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    const config = addCrossmintAuth(new DocumentBuilder().setTitle('API'), AUTH).build();
+    document = SwaggerModule.createDocument(app, config);
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.stop();
+  });
+
+  it('has no Bearer scheme and requires the cookie only', () => {
+    expect(Object.keys(document.components.securitySchemes)).toEqual(['crossmint-cookie']);
+    expect(document.paths['/wallets'].get.security).toEqual([{ 'crossmint-cookie': [] }]);
+  });
+
+  it('requires only schemes the document defines', () => {
+    expect(requiredSchemes(document)).toEqual(['crossmint-cookie']);
+  });
+
+  it('matches the guard: a Bearer JWT is refused, the cookie is accepted', async () => {
+    const session = await emulator.createSession();
+    const bearer = await fetch(`${url}/wallets`, { headers: { authorization: `Bearer ${session.jwt}` } });
+    expect(bearer.status).toBe(401);
+    const cookie = await fetch(`${url}/wallets`, { headers: { cookie: `crossmint-jwt=${session.jwt}` } });
+    expect(cookie.status).toBe(200);
   });
 });

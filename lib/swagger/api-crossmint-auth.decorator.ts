@@ -1,6 +1,7 @@
 import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiServiceUnavailableResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { CROSSMINT_SWAGGER_SECURITY } from '../crossmint-auth.constants.js';
+import type { CrossmintAuthModuleOptions } from '../interfaces/crossmint-auth-options.interface.js';
 
 /** Nest's error body (`statusCode`, `message`, `error`), as the guard answers it. */
 function errorBody(statusCode: number, error: string) {
@@ -17,13 +18,17 @@ function errorBody(statusCode: number, error: string) {
 
 /**
  * Documents a controller or route guarded by `CrossmintAuthGuard`: the session cookie or a Bearer JWT (either
- * one), a 401 without a valid session and a 503 with `Retry-After` while Crossmint cannot be reached. The schemes
- * themselves are added to the document by `addCrossmintAuth(new DocumentBuilder())`.
+ * one; the cookie only when `options.acceptBearerToken` is false, as in the module's options), a 401 without a
+ * valid session and a 503 with `Retry-After` while Crossmint cannot be reached. The schemes themselves are added
+ * to the document by `addCrossmintAuth(new DocumentBuilder(), options)`.
  */
-export function ApiCrossmintAuth(): ClassDecorator & MethodDecorator {
+export function ApiCrossmintAuth(
+  options: Pick<CrossmintAuthModuleOptions, 'acceptBearerToken'> = {},
+): ClassDecorator & MethodDecorator {
+  const bearer = options.acceptBearerToken === false ? [] : [ApiBearerAuth(CROSSMINT_SWAGGER_SECURITY.bearer)];
   return applyDecorators(
     ApiCookieAuth(CROSSMINT_SWAGGER_SECURITY.cookie),
-    ApiBearerAuth(CROSSMINT_SWAGGER_SECURITY.bearer),
+    ...bearer,
     ApiUnauthorizedResponse({
       description: 'No valid Crossmint session (missing, expired and not refreshable, or revoked).',
       schema: errorBody(HttpStatus.UNAUTHORIZED, 'Unauthorized'),
