@@ -49,6 +49,14 @@ add_and_test() {
   npx --no-install nest add nestjs-crossmint-auth --skip-install --global-guard --routes </dev/null
   diff -r "$work/first-run$1/src" src && diff -r "$work/first-run$1/test" test &&
     diff "$work/first-run$1/.env.example" .env.example || { echo "nest add: the second run changed files"; return 1; }
+  step "$1" "format and lint checks on the files it wrote (the app's own Prettier, ESLint or oxlint)"
+  npx --no-install prettier --check src test
+  if [[ $1 == 11 ]]; then
+    npx --no-install eslint --max-warnings 0 src/app.module.ts src/app.controller.ts test/app.e2e-spec.ts \
+      test/crossmint-auth.e2e-spec.ts
+  else
+    npm run lint
+  fi
   step "$1" "tsc --noEmit, npm run test:e2e"
   npx --no-install tsc --noEmit -p tsconfig.json
   npm run test:e2e

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 
 // The files of `nest new` (Nest 12: ESM, `.js` imports) that the schematic edits.
@@ -85,7 +85,13 @@ describe('nest add nestjs-crossmint-auth (the schematic)', () => {
         ]),
       );
       const input = JSON.stringify({ collection: join(out, 'collection.json'), schematic: 'nest-add', jobs });
-      const output = execFileSync(process.execPath, ['test/support/run-schematic.mjs'], { input, encoding: 'utf8' });
+      // Run from the build folder: no Prettier there, so the files are compared as written (`nest add` formats them
+      // with the app's own Prettier; scripts/test-nest-add.sh checks that in real apps).
+      const output = execFileSync(process.execPath, [resolve('test/support/run-schematic.mjs')], {
+        input,
+        encoding: 'utf8',
+        cwd: out,
+      });
       results = JSON.parse(output);
     } finally {
       rmSync(out, { recursive: true, force: true });

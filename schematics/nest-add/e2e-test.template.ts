@@ -11,6 +11,7 @@ export function e2eTest(options: NestAddOptions, facts: AppFacts): string {
   return `import { Controller, Get, UseGuards, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import type { App } from 'supertest/types${facts.importSuffix}';
 import { CrossmintAuthGuard, CurrentUser } from 'nestjs-crossmint-auth';
 import { CrossmintAuthEmulator, overrideCrossmintAuth } from 'nestjs-crossmint-auth/testing';
 import { AppModule } from '../${options.sourceRoot}/app.module${facts.importSuffix}';
@@ -27,7 +28,7 @@ class WhoAmIController {
 
 describe('Crossmint Auth (e2e)', () => {
   let emulator: CrossmintAuthEmulator;
-  let app: INestApplication;
+  let app: INestApplication<App>;
 
   beforeAll(async () => {
     // A local Crossmint (JWKS, refresh, logout, users) with real signed JWTs: no network, no API key.
