@@ -51,7 +51,7 @@ export class CrossmintJwtVerifier {
   private hot: Array<HotToken | undefined> = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
   private readonly hotFingerprints = new Int32Array(HOT_TOKEN_SLOTS);
   private keysVersion: number;
-  /** Signature checks in flight; more wait their turn, so that a burst of new tokens leaves the event loop room. */
+  /** Turns for signature checks: more wait, so that a burst of new tokens leaves the event loop room. */
   private readonly signatureChecks = new ConcurrencyLimit(MAX_CONCURRENT_SIGNATURE_CHECKS);
   private promotions = 0;
   private churn = { since: 0, evicted: 0, warned: false };
@@ -82,19 +82,29 @@ export class CrossmintJwtVerifier {
 
     const keysVersion = this.keysVersion;
     let payload: JWTPayload;
+    let release: (() => void) | undefined;
     try {
-      ({ payload } = await this.signatureChecks.run(() =>
-        jwtVerify(token, this.keyStore.getKey, {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header, jws) => {
+          // The key first, outside the turns: a JWKS fetch must not hold one while other tokens wait.
+          const key = await this.keyStore.getKey(header, jws);
+          release = await this.signatureChecks.acquire();
+          return key;
+        },
+        {
           algorithms: CROSSMINT_JWT_ALGORITHMS,
           audience: this.options.projectId,
           clockTolerance: this.options.clockToleranceSec,
           requiredClaims: ['exp', 'sub'],
-        }),
+        },
       ));
     } catch (error) {
       if (error instanceof CrossmintServiceUnavailableError) throw error;
       const reason = refusalReason(error);
       throw this.refuse(reason, describeRefusal(reason, error, token, this.options.projectId));
+    } finally {
+      release?.();
     }
     if (typeof payload.sub !== 'string' || payload.sub === '' || typeof payload.exp !== 'number')
       throw this.refuse(CrossmintAuthReason.MissingClaims);

@@ -45,6 +45,7 @@ export class LruCache<K extends NonNullable<unknown>, V extends NonNullable<unkn
     return undefined;
   }
 
+  /** Stores `value` unless `expiresAt` is past (with `expiryOf`, the value's own expiry then applies). */
   set(key: K, value: V, expiresAt: number, weight = 1): void {
     const ttl = expiresAt - Date.now();
     if (!this.cache || ttl <= 0 || weight > this.cache.maxSize) return;

@@ -34,7 +34,7 @@ export function nestAdd(input: Partial<NestAddOptions>): Rule {
     }
     if (tree.exists(APP_E2E_TEST)) edit(APP_E2E_TEST, overrideInAppE2eTest);
     addEnvExample(tree);
-    await formatWithAppPrettier(tree, written);
+    await formatWithAppPrettier(tree, context, written);
   };
 }
 

@@ -3,33 +3,63 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyLimit } from '../../lib/utils/concurrency-limit.js';
 
 describe('ConcurrencyLimit', () => {
-  it('runs at most `limit` tasks at once, the others in the order they came', async () => {
+  it('gives at most `limit` turns at once', async () => {
     const limit = new ConcurrencyLimit(2);
-    let running = 0;
+    let holding = 0;
     let most = 0;
-    const started: number[] = [];
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        limit.run(async () => {
-          started.push(i);
-          most = Math.max(most, ++running);
-          await sleep(5);
-          running--;
-          return i * 10;
-        }),
-      ),
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const release = await limit.acquire();
+        most = Math.max(most, ++holding);
+        await sleep(5);
+        holding--;
+        release();
+      }),
     );
     expect(most).toBe(2);
-    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(results).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 
-  it('frees the turn of a task that fails, and passes its error on', async () => {
+  it('hands a turn given back to the waiter that came first', async () => {
     const limit = new ConcurrencyLimit(1);
-    const failed = limit.run(() => Promise.reject(new Error('boom')));
-    const next = limit.run(async () => 'next');
-    await expect(failed).rejects.toThrow('boom');
-    await expect(next).resolves.toBe('next');
-    await expect(limit.run(async () => 'after')).resolves.toBe('after');
+    const first = await limit.acquire();
+    const served: number[] = [];
+    const waiters = [0, 1, 2].map((i) =>
+      limit.acquire().then((release) => {
+        served.push(i);
+        return release;
+      }),
+    );
+    await sleep(5);
+    expect(served).toEqual([]);
+    first();
+    (await waiters[0])();
+    (await waiters[1])();
+    (await waiters[2])();
+    expect(served).toEqual([0, 1, 2]);
+  });
+
+  it('counts a turn given back twice once', async () => {
+    const limit = new ConcurrencyLimit(1);
+    const release = await limit.acquire();
+    release();
+    release();
+    await limit.acquire();
+    let second = false;
+    void limit.acquire().then(() => (second = true));
+    await sleep(5);
+    expect(second).toBe(false);
+  });
+
+  it('drains a long queue in order', async () => {
+    const limit = new ConcurrencyLimit(1);
+    const served: number[] = [];
+    await Promise.all(
+      Array.from({ length: 5000 }, async (_, i) => {
+        const release = await limit.acquire();
+        served.push(i);
+        release();
+      }),
+    );
+    expect(served).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
 });

@@ -125,6 +125,23 @@ describe('CrossmintJwtVerifier', () => {
       });
     });
 
+    it('checks a known key while tokens with unknown kids wait for a slow JWKS fetch (a fetch holds no turn)', async () => {
+      const verifier = await createWarmVerifier({ jwksCooldownMs: 1 });
+      await sleep(5);
+      emulator.fault('jwks', { delayMs: 600 });
+      const unknownKids = await Promise.all(
+        ['kid-a', 'kid-b', 'kid-c'].map((kid) =>
+          emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: nowSec() + 60 }, { key: 'foreign', kid }),
+        ),
+      );
+      let waiting = unknownKids.length;
+      const waiters = unknownKids.map((token) => verifier.verify(token).finally(() => waiting--));
+      await sleep(50);
+      await expect(verifier.verify(await emulator.mintJwt({ sub: 'known' }))).resolves.toMatchObject({ sub: 'known' });
+      expect(waiting).toBe(unknownKids.length);
+      await Promise.allSettled(waiters);
+    });
+
     it('lets a JWKS outage through as CrossmintServiceUnavailableError, not as an invalid token', async () => {
       emulator.fault('jwks', { status: 503 });
       await expect(createVerifier().verify(await emulator.mintJwt())).rejects.toBeInstanceOf(

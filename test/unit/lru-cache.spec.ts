@@ -33,6 +33,14 @@ describe('LruCache', () => {
     cache.set('b', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
     expect(cache.get('later')).toBeUndefined();
     expect(cache.evictedUnexpired).toBe(1);
+
+    // An entry past its own expiry, evicted before any lookup found it so: not counted.
+    const single = new LruCache<string, { until: number }>(1, (value) => value.until);
+    single.set('brief', { until: Date.now() + 20 }, Number.POSITIVE_INFINITY);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    single.set('next', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
+    expect(single.get('brief')).toBeUndefined();
+    expect(single.evictedUnexpired).toBe(0);
   });
 
   it('bounds the total weight, and counts the entries it evicted before they expired', () => {
