@@ -126,9 +126,10 @@ describe('CrossmintJwtVerifier', () => {
     });
 
     it('checks a known key while tokens with unknown kids wait for a slow JWKS fetch (a fetch holds no turn)', async () => {
-      const verifier = await createWarmVerifier({ jwksCooldownMs: 1 });
-      await sleep(5);
-      emulator.fault('jwks', { delayMs: 600 });
+      // No cooldown: the three wait on one fetch, held past the 1 s timeout. Were a fetch to hold a turn, the
+      // known token would wait for it, and unknown-kid checks would have settled first.
+      const verifier = await createWarmVerifier({ jwksCooldownMs: 0 });
+      emulator.fault('jwks', { delayMs: 2000 });
       const unknownKids = await Promise.all(
         ['kid-a', 'kid-b', 'kid-c'].map((kid) =>
           emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: nowSec() + 60 }, { key: 'foreign', kid }),
