@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Module, UseGuards, type INestApplication, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { CrossmintAuthGuard, CrossmintAuthModule } from '../lib/index.js';
+import { CrossmintAuthGuard, CrossmintAuthModule, type CrossmintAuthModuleOptions } from '../lib/index.js';
 import { addCrossmintAuth, ApiCrossmintAuth } from '../lib/swagger/index.js';
 import { CrossmintAuthEmulator } from '../lib/testing/index.js';
 
@@ -42,18 +42,10 @@ describe('Swagger: @ApiCrossmintAuth() and addCrossmintAuth()', () => {
 
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
-    @Module({
-      imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), cookies: COOKIES })],
-      controllers: [WalletsController, PostsController],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    const config = addCrossmintAuth(new DocumentBuilder().setTitle('API'), { cookies: COOKIES }).build();
-    SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config));
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-    document = await (await fetch(`${url}/docs-json`)).json();
+    ({ app, url, document } = await startDocumentedApp({ ...emulator.moduleOptions(), cookies: COOKIES }, [
+      WalletsController,
+      PostsController,
+    ]));
   });
 
   afterAll(async () => {
@@ -112,6 +104,19 @@ describe('Swagger: @ApiCrossmintAuth() and addCrossmintAuth()', () => {
   });
 });
 
+/** An app with the module and `controllers`, serving the document `addCrossmintAuth` describes at /docs-json. */
+async function startDocumentedApp(options: CrossmintAuthModuleOptions, controllers: Type[]) {
+  @Module({ imports: [CrossmintAuthModule.forRoot(options)], controllers })
+  class AppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  const config = addCrossmintAuth(new DocumentBuilder().setTitle('API'), options).build();
+  SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config));
+  await app.listen(0, '127.0.0.1');
+  const url = await app.getUrl();
+  return { app, url, document: await (await fetch(`${url}/docs-json`)).json() };
+}
+
 /** Every security requirement of every operation, as the scheme names it lists. */
 function requiredSchemes(document: any): string[] {
   const operations = Object.values(document.paths).flatMap((path: any) => Object.values(path));
@@ -138,17 +143,9 @@ describe('Swagger with acceptBearerToken: false', () => {
 
   beforeAll(async () => {
     emulator = await CrossmintAuthEmulator.start();
-    @Module({
-      imports: [CrossmintAuthModule.forRoot({ ...emulator.moduleOptions(), ...AUTH })],
-      controllers: [CookieOnlyWalletsController],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    const config = addCrossmintAuth(new DocumentBuilder().setTitle('API'), AUTH).build();
-    document = SwaggerModule.createDocument(app, config);
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
+    ({ app, url, document } = await startDocumentedApp({ ...emulator.moduleOptions(), ...AUTH }, [
+      CookieOnlyWalletsController,
+    ]));
   });
 
   afterAll(async () => {
