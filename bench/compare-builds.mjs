@@ -6,7 +6,7 @@
 // Environment: COMPARE_KS=1,100000 (sessions taking turns)  COMPARE_ROUNDS=12  COMPARE_WINDOW=0.5 (s)
 import 'reflect-metadata';
 import { resolve } from 'node:path';
-import { ensureBuild, envList, envNumber, fmt, load, median, startApp } from './support.mjs';
+import { ensureBuild, envList, envNumber, fmt, measureApp, median, startApp } from './support.mjs';
 
 const [other, platform = 'fastify'] = process.argv.slice(2);
 if (!other) throw new Error('usage: npm run bench:compare -- <path of another built checkout> [express|fastify]');
@@ -26,15 +26,12 @@ const apps = {
 };
 
 async function cpuPerRequest(app, path, headers, options) {
-  const before = await app.cpuMs();
-  const { requests } = await load({
-    url: app.url + path,
-    headers,
+  const { cpuUsPerRequest } = await measureApp(app, path, headers, {
     connections: 10,
     recordLatencies: false,
     ...options,
   });
-  return ((await app.cpuMs()) - before) * (1000 / requests);
+  return cpuUsPerRequest;
 }
 
 try {

@@ -8,7 +8,7 @@
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
 //   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [5 s]
 import 'reflect-metadata';
-import { ensureBuild, envList, envNumber, fmt, load, machine, mb, median, startApp } from './support.mjs';
+import { ensureBuild, envList, envNumber, fmt, machine, mb, measureApp, median, startApp } from './support.mjs';
 
 ensureBuild();
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
@@ -107,14 +107,8 @@ function summarize(cases) {
   };
 }
 
-async function measure(app, path, headers, { duration, amount, connections = config.connections }) {
-  const before = await app.cpuMs();
-  const result = await load({ url: app.url + path, headers, duration, amount, connections });
-  const cpu = (await app.cpuMs()) - before;
-  if (result.errors || result.non2xx) {
-    throw new Error(`${path}: ${result.errors} errors, status codes ${JSON.stringify(result.statusCodes)}`);
-  }
-  return { ...result, cpuUsPerRequest: (cpu * 1000) / result.requests };
+function measure(app, path, headers, { duration, amount, connections = config.connections }) {
+  return measureApp(app, path, headers, { duration, amount, connections });
 }
 
 /**

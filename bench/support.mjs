@@ -161,6 +161,20 @@ export function load({ url, headers, duration, amount, connections, recordLatenc
   });
 }
 
+/**
+ * One `load` run against a bench app (from `startApp`), with the app's CPU time per request it took; throws when a
+ * request failed or was not answered 2xx.
+ */
+export async function measureApp(app, path, headers, options) {
+  const before = await app.cpuMs();
+  const result = await load({ url: app.url + path, headers, ...options });
+  const cpu = (await app.cpuMs()) - before;
+  if (result.errors || result.non2xx) {
+    throw new Error(`${path}: ${result.errors} errors, status codes ${JSON.stringify(result.statusCodes)}`);
+  }
+  return { ...result, cpuUsPerRequest: (cpu * 1000) / result.requests };
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
