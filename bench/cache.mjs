@@ -1,10 +1,11 @@
 // npm run bench:cache: the verified-token cache in process. Bytes per cached session (the verifier as shipped,
-// real emulator JWTs), and the hand-written LRU used until round 5 (bench/hand-written-lru.mjs) against the `lru-cache` package on the
-// same keys and values: time per hit and per insert, bytes per entry. See BENCHMARKS.md.
+// real emulator JWTs), and the caches it has used on the same keys and values: the hand-written LRU of round 5
+// (bench/hand-written-lru.mjs), the `lru-cache` package (round 6) and lib/utils/digest-table.ts (since round 7): time
+// per hit and per insert, bytes per entry. See BENCHMARKS.md.
 //
 // Environment: CACHE_SESSIONS=100000 (sessions for the memory figure and the round robin)  CACHE_ROUNDS=3
 //   CACHE_MB (verifiedTokenCacheMb; the package default when unset)
-//   CACHE_MILLION=1: also fill the package's LruCache with 1,000,000 synthetic sessions as the verifier does (a
+//   CACHE_MILLION=1: also fill the package's DigestTable with 1,000,000 synthetic sessions as the verifier does (a
 //   SHA-256 of a distinct 396-character token, its own parsed claims, the same weight) within 400 MB: bytes per
 //   session, and a digest + lookup per hit with them all taking turns
 import 'reflect-metadata';
@@ -17,6 +18,7 @@ const { CrossmintAuthModule, CrossmintAuthService } = await import('../dist/esm/
 const { CrossmintJwtVerifier } = await import('../dist/esm/jwt/crossmint-jwt-verifier.js');
 const { LRUCache } = await import('lru-cache');
 const { HandWrittenLru } = await import('./hand-written-lru.mjs');
+const { DigestTable } = await import('../dist/esm/utils/digest-table.js');
 const { Module } = await import('@nestjs/common');
 const { NestFactory } = await import('@nestjs/core');
 
@@ -29,7 +31,9 @@ const gc = async () => {
     global.gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return process.memoryUsage().heapUsed;
+  // The heap and the ArrayBuffers outside it (DigestTable's digests).
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 };
 
 const emulator = await CrossmintAuthEmulator.start({ jwtTtlSec: 3600 });
@@ -97,7 +101,7 @@ const makers = {
     const cache = new LRUCache({ maxSize: sessions * weight, sizeCalculation: () => weight, ttl: 3_600_000 });
     return { set: (k, v) => cache.set(k, v), get: (k) => cache.get(k) };
   },
-  'lru-cache 11 (bounded by size; expiry read from the claims: as lib/ uses it)': () => {
+  'lru-cache 11 (bounded by size; expiry read from the claims: as lib/ used it in round 6)': () => {
     const cache = new LRUCache({ maxSize: sessions * weight, sizeCalculation: () => weight, ttlResolution: 0 });
     return {
       set: (k, v) => cache.set(k, v),
@@ -106,6 +110,10 @@ const makers = {
         return value !== undefined && value.exp * 1000 > Date.now() ? value : undefined;
       },
     };
+  },
+  'DigestTable (digests in a typed array, CLOCK eviction: as lib/ uses it)': () => {
+    const table = new DigestTable(sessions * weight, (value) => value.exp * 1000);
+    return { set: (k, v) => table.set(k, v, weight), get: (k) => table.get(k) };
   },
 };
 
@@ -138,7 +146,6 @@ for (let round = 0; round < rounds; round++) {
 const million = process.env.CACHE_MILLION === '1' ? await benchMillion() : undefined;
 
 async function benchMillion() {
-  const { LruCache } = await import('../dist/esm/utils/lru-cache.js');
   const { VERIFIED_TOKEN_ENTRY_BYTES } = await import('../dist/esm/crossmint-auth.constants.js');
   const count = 1_000_000;
   const [header, payload, signature] = tokens[0].split('.');
@@ -149,10 +156,10 @@ async function benchMillion() {
     Buffer.from(`${header}.${payload}.${i.toString(36).padStart(8, '0')}${signature.slice(8)}`).toString(),
   );
   const base = await gc();
-  const cache = new LruCache(400 * 1024 * 1024);
+  const cache = new DigestTable(400 * 1024 * 1024, (value) => value.exp * 1000);
   for (let i = 0; i < count; i++) {
     const value = Object.freeze(JSON.parse(JSON.stringify({ ...claims, sub: `${claims.sub}-${i}` })));
-    cache.set(hash('sha256', synthetic[i], 'binary'), value, expiresAt, VERIFIED_TOKEN_ENTRY_BYTES + payload.length);
+    cache.set(hash('sha256', synthetic[i], 'binary'), value, VERIFIED_TOKEN_ENTRY_BYTES + payload.length);
   }
   const bytes = ((await gc()) - base) / count;
   const held = cache.size;
@@ -179,12 +186,12 @@ const lines = [
     .join(', ')}`,
   ...(million
     ? [
-        `1,000,000 synthetic sessions in the package's LruCache within 400 MB: ${fmt(million.bytes)} bytes of heap each, ${fmt(million.held)} held; ` +
+        `1,000,000 synthetic sessions in the package's DigestTable within 400 MB: ${fmt(million.bytes)} bytes of heap each, ${fmt(million.held)} held; ` +
           `${fmt(million.hit)} ns per digest + hit (a fresh 396-character string each, all taking turns)`,
       ]
     : []),
   '',
-  `LRU on ${sessions} SHA-256 keys and claims objects (median of ${rounds} rounds; the values are shared, so bytes are the cache's own):`,
+  `Caches on ${sessions} SHA-256 keys and claims objects (median of ${rounds} rounds; the values are shared, so bytes are the cache's own):`,
   '',
   '| cache | bytes / entry | insert ns | hit ns, one key | hit ns, round robin over all | insert into a full cache ns |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',

@@ -6,6 +6,8 @@
 //   SCALE_KS [1,1000,10000,100000]: the K values; 1M on request: SCALE_KS=1,1000000 (add SCALE_CACHE_MB to size the cache)
 //   SCALE_CACHE_MB: verifiedTokenCacheMb for the app (package default when unset)
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
+//   SCALE_RATE: requests/s, open loop, for the measured rounds (each route then meets the same traffic; see pacedLoad
+//   in bench/support.mjs); unset: as fast as the route answers
 //   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [5 s]
 import 'reflect-metadata';
 import { ensureBuild, envList, envNumber, fmt, machine, mb, measureApp, median, startApp } from './support.mjs';
@@ -24,6 +26,7 @@ const config = {
   burstConnections: Math.max(1, envNumber('SCALE_BURST_CONNECTIONS', 100)),
   probeMs: Math.max(1, envNumber('SCALE_PROBE_MS', 10)),
   warmup: envNumber('SCALE_WARMUP', 5),
+  rate: envNumber('SCALE_RATE', 0),
 };
 const log = (...args) => console.error(...args);
 const startedAt = Date.now();
@@ -72,7 +75,7 @@ async function benchPlatform(platform) {
       for (let round = 0; round < config.rounds; round++) {
         const order = round % 2 ? ['me', 'open'] : ['open', 'me'];
         for (const id of order) {
-          cases[id].push(await measure(app, `/bench/${id}`, headers, { duration: config.duration }));
+          cases[id].push(await measure(app, `/bench/${id}`, headers, { duration: config.duration, rate: config.rate }));
         }
       }
       const memory = await app.memory();
@@ -107,8 +110,8 @@ function summarize(cases) {
   };
 }
 
-function measure(app, path, headers, { duration, amount, connections = config.connections }) {
-  return measureApp(app, path, headers, { duration, amount, connections });
+function measure(app, path, headers, { duration, amount, rate, connections = config.connections }) {
+  return measureApp(app, path, headers, { duration, amount, rate, connections });
 }
 
 /**
@@ -155,7 +158,8 @@ async function coldBursts(app, platform) {
 function report(info, platforms) {
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
-    `Settings: ${config.rounds} rounds of ${config.duration} s per case and K, guarded and unguarded alternating; ${config.connections} connections; ` +
+    `Settings: ${config.rounds} rounds of ${config.duration} s per case and K, guarded and unguarded alternating; ${config.connections} connections` +
+      `${config.rate ? `, ${config.rate} requests/s (open loop)` : ', as fast as answered'}; ` +
       `verifiedTokenCacheMb ${config.cacheMb ?? 'default'}; ` +
       (Object.values(platforms).every((result) => result.pinned)
         ? 'load generator on core 0, app on core 1'

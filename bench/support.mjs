@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: the build check, the app child process and the load generator.
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,7 +120,8 @@ function pinCores(appPid) {
  * start to the last response, so a run bounded by `amount` is not diluted by autocannon's one-second ticks;
  * latency percentiles are computed here from every response time (autocannon's histogram rounds to 1 ms).
  */
-export function load({ url, headers, duration, amount, connections, recordLatencies = true }) {
+export function load({ url, headers, duration, amount, connections, rate, recordLatencies = true }) {
+  if (rate) return pacedLoad({ url, headers, duration, rate, connections });
   const dynamic = typeof headers === 'function';
   const options = {
     url,
@@ -158,6 +160,68 @@ export function load({ url, headers, duration, amount, connections, recordLatenc
       lastResponseAt = performance.now();
       if (recordLatencies) latencies.push(responseTime);
     });
+  });
+}
+
+/**
+ * `load` at a fixed rate (requests/s) for `duration` s, open loop: requests leave on a schedule (each millisecond,
+ * those due by then) over at most `connections` keep-alive connections, whether or not earlier ones were answered.
+ * Two routes driven at one rate meet the same traffic, as a server does in production; a closed loop instead drives
+ * each route as fast as it answers, and on one machine a slower route then leaves the load generator idle more
+ * often, and every response's write pays for waking it (the kernel's share, counted in the app's CPU time).
+ */
+function pacedLoad({ url, headers, duration, rate, connections }) {
+  const { hostname, port, pathname } = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const total = Math.max(1, Math.round(rate * duration));
+  const latencies = [];
+  const statusCodes = {};
+  let sent = 0;
+  let answered = 0;
+  let errors = 0;
+  let lastResponseAt = 0;
+  const startedAt = performance.now();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (++answered < total) return;
+      clearInterval(timer);
+      agent.destroy();
+      latencies.sort((a, b) => a - b);
+      const percentile = (p) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
+      const non2xx = Object.entries(statusCodes).reduce((sum, [code, count]) => sum + (/^2/.test(code) ? 0 : count), 0);
+      resolve({
+        requests: total - errors,
+        rps: (total - errors) / ((lastResponseAt - startedAt) / 1000),
+        p50: percentile(0.5),
+        p99: percentile(0.99),
+        non2xx,
+        errors,
+        statusCodes,
+      });
+    };
+    const send = () => {
+      const at = performance.now();
+      const request = http.get(
+        { agent, hostname, port, path: pathname, headers: typeof headers === 'function' ? headers() : headers },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            lastResponseAt = performance.now();
+            latencies.push(lastResponseAt - at);
+            statusCodes[response.statusCode] = (statusCodes[response.statusCode] ?? 0) + 1;
+            done();
+          });
+        },
+      );
+      request.on('error', () => {
+        errors++;
+        done();
+      });
+    };
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - startedAt) / 1000) * rate));
+      for (; sent < due; sent++) send();
+    }, 1);
   });
 }
 

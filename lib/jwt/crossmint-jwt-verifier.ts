@@ -15,7 +15,7 @@ import { CrossmintAuthReason } from '../crossmint-auth.reasons.js';
 import type { ResolvedCrossmintAuthOptions } from '../interfaces/crossmint-auth-options.interface.js';
 import type { CrossmintJwtPayload } from '../interfaces/crossmint-session.interface.js';
 import { ConcurrencyLimit } from '../utils/concurrency-limit.js';
-import { LruCache } from '../utils/lru-cache.js';
+import { DigestTable } from '../utils/digest-table.js';
 import { JwksKeyStore } from './jwks-key-store.js';
 import { isCanonicalBase64url, mirrorEs256Signature } from './jws-encoding.js';
 import { describeRefusal, refusalReason } from './jwt-refusal.js';
@@ -43,7 +43,7 @@ export class CrossmintJwtVerifier {
    * Keyed by a SHA-256 of the whole token (header, payload and signature): a hit is exactly a token verified
    * before, and the entry holds its claims, not the token.
    */
-  private readonly verified: LruCache<string, CrossmintJwtPayload>;
+  private readonly verified: DigestTable<CrossmintJwtPayload>;
   /**
    * In front of it, direct-mapped by `slotOf`: the last token found in the cache in each slot, compared whole. The
    * busiest sessions are answered here without a digest; it holds at most HOT_TOKEN_SLOTS tokens.
@@ -61,7 +61,7 @@ export class CrossmintJwtVerifier {
     private readonly keyStore: JwksKeyStore,
   ) {
     const { verifiedTokenCacheSize: size, verifiedTokenCacheMb: mb } = options;
-    this.verified = new LruCache(size ?? Math.floor(mb * 1024 * 1024), (claims) => this.expiryOf(claims));
+    this.verified = new DigestTable(size ?? Math.floor(mb * 1024 * 1024), (claims) => this.expiryOf(claims));
     this.keysVersion = keyStore.version;
   }
 
@@ -114,12 +114,7 @@ export class CrossmintJwtVerifier {
     if (this.keyStore.version === keysVersion) {
       // Its estimated bytes; one entry under the deprecated bound by count.
       const bytes = VERIFIED_TOKEN_ENTRY_BYTES + token.lastIndexOf('.') - token.indexOf('.');
-      this.verified.set(
-        digestOf(token),
-        claims,
-        this.expiryOf(claims),
-        this.options.verifiedTokenCacheSize === undefined ? bytes : 1,
-      );
+      this.verified.set(digestOf(token), claims, this.options.verifiedTokenCacheSize === undefined ? bytes : 1);
       this.noteEvictions();
     }
     return claims;
@@ -132,7 +127,7 @@ export class CrossmintJwtVerifier {
       this.hot = new Array<HotToken | undefined>(HOT_TOKEN_SLOTS);
       this.keysVersion = this.keyStore.version;
     }
-    if (typeof token !== 'string') return undefined;
+    if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) return undefined;
     const fingerprint = fingerprintOf(token);
     const slot = fingerprint & (HOT_TOKEN_SLOTS - 1);
     const hot = this.hot[slot];

@@ -21,35 +21,12 @@ describe('LruCache', () => {
     expect(cache.get('a')).toBeUndefined();
   });
 
-  it('with expiryOf, expires each value at its own time, and counts the evictions of unexpired ones by it', async () => {
-    const cache = new LruCache<string, { until: number }>(2, (value) => value.until);
-    cache.set('soon', { until: Date.now() + 50 }, Number.POSITIVE_INFINITY);
-    cache.set('later', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
-    expect(cache.get('soon')).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(cache.get('soon')).toBeUndefined();
-    expect(cache.size).toBe(1);
-    cache.set('a', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
-    cache.set('b', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
-    expect(cache.get('later')).toBeUndefined();
-    expect(cache.evictedUnexpired).toBe(1);
-
-    // An entry past its own expiry, evicted before any lookup found it so: not counted.
-    const single = new LruCache<string, { until: number }>(1, (value) => value.until);
-    single.set('brief', { until: Date.now() + 20 }, Number.POSITIVE_INFINITY);
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    single.set('next', { until: Date.now() + 60_000 }, Number.POSITIVE_INFINITY);
-    expect(single.get('brief')).toBeUndefined();
-    expect(single.evictedUnexpired).toBe(0);
-  });
-
-  it('bounds the total weight, and counts the entries it evicted before they expired', () => {
+  it('bounds the total weight', () => {
     const cache = new LruCache<number, number>(1_000);
     for (let i = 0; i < 100; i++) cache.set(i, i, Date.now() + 60_000, 100);
     expect(cache.size).toBe(10);
     expect(cache.get(99)).toBe(99);
     expect(cache.get(0)).toBeUndefined();
-    expect(cache.evictedUnexpired).toBe(90);
     cache.set(-1, -1, Date.now() + 60_000, 1_001);
     expect(cache.get(-1)).toBeUndefined();
   });
