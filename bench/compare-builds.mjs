@@ -4,6 +4,7 @@
 // both alike. Prints each build's CPU per request, unguarded and guarded (`me`), and their ratio per K.
 //
 // Environment: COMPARE_KS=1,100000 (sessions taking turns)  COMPARE_ROUNDS=12  COMPARE_WINDOW=0.5 (s)
+//   COMPARE_RATE: requests/s, open loop, for the measured windows (unset: as fast as answered; see bench:scale)
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { ensureBuild, envList, envNumber, fmt, measureApp, median, startApp } from './support.mjs';
@@ -16,6 +17,7 @@ const { startApp: startOther } = await import(resolve(other, 'bench/support.mjs'
 const ks = envList('COMPARE_KS', ['1', '100000']).map(Number);
 const rounds = Math.max(1, envNumber('COMPARE_ROUNDS', 12));
 const windowSec = envNumber('COMPARE_WINDOW', 0.5);
+const rate = envNumber('COMPARE_RATE', 0);
 
 const emulator = await CrossmintAuthEmulator.start({ jwtTtlSec: 3600 });
 const sessions = [];
@@ -51,7 +53,9 @@ try {
     for (let round = 0; round < rounds; round++) {
       for (const name of round % 2 ? ['this', 'other'] : ['other', 'this']) {
         for (const route of round % 2 ? ['me', 'open'] : ['open', 'me'])
-          runs[name][route].push(await cpuPerRequest(apps[name], `/bench/${route}`, headers, { duration: windowSec }));
+          runs[name][route].push(
+            await cpuPerRequest(apps[name], `/bench/${route}`, headers, { duration: windowSec, rate }),
+          );
       }
     }
     for (const name of ['other', 'this']) {

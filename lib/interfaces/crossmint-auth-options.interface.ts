@@ -65,9 +65,10 @@ export interface CrossmintAuthModuleOptions {
   /** Minimum time between two JWKS fetches caused by an unknown `kid`, in ms. Default 30 s. */
   jwksCooldownMs?: number;
   /**
-   * Memory budget, in MB, of the cache of verified JWTs (remembered until their `exp`, LRU): a session counts
-   * 200 bytes plus its JWT's payload segment length, about 420 bytes for Crossmint's usual JWTs, so the default
-   * 64 MB hold about 160,000 active sessions; for N active users give N × 420 bytes. Default 64; 0 disables.
+   * Memory budget, in MB, of the cache of verified JWTs (remembered until their `exp`; when full, the least
+   * recently used go first): a session counts 80 bytes plus its JWT's payload segment length, about 300 bytes for
+   * Crossmint's usual JWTs, so the default 64 MB hold about 220,000 active sessions; for N active users give
+   * N × 300 bytes. Default 64; 0 disables.
    */
   verifiedTokenCacheMb?: number;
   /**

@@ -1,8 +1,8 @@
 /** Slots of an empty table; it doubles when three quarters are in use. */
 const MIN_SLOTS = 1024;
-/** Int32 words a slot: 7 of the digest (224 bits), then its state. */
-const SLOT_WORDS = 8;
-const DIGEST_WORDS = 7;
+/** Int32 words a slot: 4 of the digest (128 bits), then its state. */
+const SLOT_WORDS = 5;
+const DIGEST_WORDS = 4;
 /** The state word: in use, marked by a hit since the clock hand last passed, and the entry's weight below. */
 const IN_USE = 1 << 30;
 const MARKED = 1 << 31;
@@ -10,13 +10,16 @@ const WEIGHT = IN_USE - 1;
 
 /**
  * Values by a digest of their key (a 32-character latin1 string, such as `hash('sha256', key, 'binary')`; its first
- * 28 bytes are kept), bounded to a total weight; an entry expires at `expiryOf(value)`. When full, the CLOCK policy
+ * 16 bytes are kept), bounded to a total weight; an entry expires at `expiryOf(value)`. When full, the CLOCK policy
  * picks what to drop, an approximation of least recently used: a hit only marks its entry, and the clock hand
  * spares a marked entry once.
  *
  * Why not a Map and a linked list (`lru-cache`): with a hundred thousand entries taking turns, each hit reaches
  * memory out of the CPU's caches, and a Map entry, its key string and the list's links are as many places. Here a
- * hit reads one 32-byte slot (digest and state side by side), the value's pointer and the value.
+ * hit reads one 20-byte slot (digest and state side by side), the value's pointer and the value.
+ *
+ * 128 bits of a SHA-256 are enough for a key: to reach an entry, another key needs the same 128 bits as one stored,
+ * a second preimage (about 2^128 tries), not a collision between keys the attacker picks both of.
  */
 export class DigestTable<V extends object> {
   private slots = new Int32Array(MIN_SLOTS * SLOT_WORDS);
