@@ -8,6 +8,7 @@
 //   PROFILE_KS=1,100000 npm run bench:profile -- fastify /bench/me /bench/me   (one route, 1 against 100,000 sessions)
 // Environment: PROFILE_ROUNDS=30 (turns per route)  PROFILE_WINDOW=0.25 (s)  PROFILE_TOP=30 (rows)
 //   PROFILE_INTERVAL=50 (sampling interval, µs)  PROFILE_KS=1,1 (distinct sessions per route, taking turns)
+//   PROFILE_RATE: requests/s, open loop (unset: as fast as answered; see bench:scale)
 import 'reflect-metadata';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,7 @@ try {
         headers,
         duration: windowSec,
         connections: 10,
+        rate: envNumber('PROFILE_RATE', 0),
         recordLatencies: false,
       });
       if (non2xx) throw new Error(`${path} answered ${non2xx} non-2xx responses`);

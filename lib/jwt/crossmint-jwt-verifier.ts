@@ -40,8 +40,8 @@ interface HotToken {
 export class CrossmintJwtVerifier {
   private readonly logger = new Logger('CrossmintAuth');
   /**
-   * Keyed by a SHA-256 of the whole token (header, payload and signature): a hit is exactly a token verified
-   * before, and the entry holds its claims, not the token.
+   * Keyed by a SHA-256 of the whole token (header, payload and signature; 128 bits of it kept): a hit is a token
+   * verified before, and the entry holds its claims, not the token.
    */
   private readonly verified: DigestTable<CrossmintJwtPayload>;
   /**
@@ -180,7 +180,7 @@ export class CrossmintJwtVerifier {
   }
 }
 
-/** A collision-resistant digest of the whole token, as a 32-character string (a compact Map key). */
+/** A collision-resistant digest of the whole token, as a 32-character latin1 string (DigestTable's key). */
 function digestOf(token: string): string {
   return hash('sha256', token, 'binary'); // latin1: one character a byte
 }

@@ -16,7 +16,7 @@ const WEIGHT = IN_USE - 1;
  *
  * Why not a Map and a linked list (`lru-cache`): with a hundred thousand entries taking turns, each hit reaches
  * memory out of the CPU's caches, and a Map entry, its key string and the list's links are as many places. Here a
- * hit reads one 20-byte slot (digest and state side by side), the value's pointer and the value.
+ * hit mostly reads one 20-byte slot (digest and state side by side), the value's pointer and the value.
  *
  * 128 bits of a SHA-256 are enough for a key: to reach an entry, another key needs the same 128 bits as one stored,
  * a second preimage (about 2^128 tries), not a collision between keys the attacker picks both of.
@@ -50,10 +50,11 @@ export class DigestTable<V extends object> {
 
   /** Stores `value` unless it has expired or weighs more than the whole table (weight: a positive integer). */
   set(digest: string, value: V, weight = 1): void {
-    if (weight > this.maxWeight || weight > WEIGHT || this.expiryOf(value) <= Date.now()) return;
+    if (!Number.isInteger(weight) || weight < 1 || weight > Math.min(this.maxWeight, WEIGHT)) return;
+    if (this.expiryOf(value) <= Date.now()) return;
     const existing = this.find(digest);
     if (existing >= 0) this.remove(existing);
-    while (this.weight + weight > this.maxWeight) this.evict();
+    while (this.weight + weight > this.maxWeight && this.size > 0) this.evict();
     if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.resize((this.mask + 1) * 2);
     let slot = wordOf(digest, 0) & this.mask;
     while (this.slots[slot * SLOT_WORDS + DIGEST_WORDS] !== 0) slot = (slot + 1) & this.mask;
@@ -66,10 +67,10 @@ export class DigestTable<V extends object> {
     this.size++;
   }
 
+  /** Empties the table and keeps its size: after a key rotation, the sessions come back at once. */
   clear(): void {
-    this.slots = new Int32Array(MIN_SLOTS * SLOT_WORDS);
-    this.values = new Array<V | undefined>(MIN_SLOTS);
-    this.mask = MIN_SLOTS - 1;
+    this.slots.fill(0);
+    this.values.fill(undefined);
     this.hand = this.weight = this.size = 0;
   }
 
@@ -84,18 +85,20 @@ export class DigestTable<V extends object> {
     }
   }
 
-  /** The next entry the clock hand finds unmarked goes; marked ones it passes lose their mark. */
+  /** The next entry the clock hand finds expired or unmarked goes; marked ones it passes lose their mark. */
   private evict(): void {
+    const now = Date.now();
     for (;;) {
       const slot = this.hand;
       this.hand = (slot + 1) & this.mask;
       const state = this.slots[slot * SLOT_WORDS + DIGEST_WORDS];
       if (state === 0) continue;
-      if (state & MARKED) {
+      const expired = this.expiryOf(this.values[slot]!) <= now;
+      if (state & MARKED && !expired) {
         this.slots[slot * SLOT_WORDS + DIGEST_WORDS] = state & ~MARKED;
         continue;
       }
-      if (this.expiryOf(this.values[slot]!) > Date.now()) this.evictedUnexpired++;
+      if (!expired) this.evictedUnexpired++;
       this.remove(slot);
       return;
     }

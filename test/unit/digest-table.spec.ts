@@ -92,6 +92,24 @@ describe('DigestTable', () => {
     expect(table.size).toBe(64);
   });
 
+  it('evicts expired entries first, even those found since the clock hand last passed', async () => {
+    const table = createTable(20);
+    for (let id = 0; id < 20; id++) table.set(digestOf(id), { id, until: id < 10 ? Date.now() + 20 : later() });
+    for (let id = 0; id < 20; id++) table.get(digestOf(id));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    for (let id = 100; id < 110; id++) table.set(digestOf(id), { id, until: later() });
+    for (let id = 10; id < 20; id++) expect(table.get(digestOf(id))?.id).toBe(id);
+    expect(table.evictedUnexpired).toBe(0);
+  });
+
+  it('refuses a weight that is not a positive integer', () => {
+    const table = createTable(10);
+    for (const weight of [0.5, Number.NaN, 0, -1]) table.set(digestOf(weight), { id: 1, until: later() }, weight);
+    expect(table.size).toBe(0);
+    table.set(digestOf('whole'), { id: 2, until: later() }, 10);
+    expect(table.get(digestOf('whole'))?.id).toBe(2);
+  });
+
   it('holds nothing with a weight bound of 0, and clear() empties it', () => {
     const none = createTable(0);
     none.set(digestOf('a'), { id: 1, until: later() });
