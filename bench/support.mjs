@@ -141,13 +141,11 @@ export function load({ url, headers, duration, amount, connections, rate, record
       if (error) return reject(error);
       const seconds = (lastResponseAt - startedAt) / 1000;
       latencies.sort((a, b) => a - b);
-      const percentile = (p) =>
-        latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] : NaN;
       resolve({
         requests: result.requests.total,
         rps: seconds > 0 ? result.requests.total / seconds : 0,
-        p50: percentile(0.5),
-        p99: percentile(0.99),
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
         non2xx: result.non2xx,
         errors: result.errors + result.timeouts,
         statusCodes: Object.fromEntries(
@@ -187,13 +185,12 @@ function pacedLoad({ url, headers, duration, rate, connections }) {
       clearInterval(timer);
       agent.destroy();
       latencies.sort((a, b) => a - b);
-      const percentile = (p) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
       const non2xx = Object.entries(statusCodes).reduce((sum, [code, count]) => sum + (/^2/.test(code) ? 0 : count), 0);
       resolve({
         requests: total - errors,
         rps: (total - errors) / ((lastResponseAt - startedAt) / 1000),
-        p50: percentile(0.5),
-        p99: percentile(0.99),
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
         non2xx,
         errors,
         statusCodes,
@@ -237,6 +234,11 @@ export async function measureApp(app, path, headers, options) {
     throw new Error(`${path}: ${result.errors} errors, status codes ${JSON.stringify(result.statusCodes)}`);
   }
   return { ...result, cpuUsPerRequest: (cpu * 1000) / result.requests };
+}
+
+/** The `p` quantile (0–1) of values sorted ascending; NaN when there are none. */
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] : NaN;
 }
 
 export function median(values) {

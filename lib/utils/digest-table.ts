@@ -56,8 +56,7 @@ export class DigestTable<V extends object> {
     if (existing >= 0) this.remove(existing);
     while (this.weight + weight > this.maxWeight && this.size > 0) this.evict();
     if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.resize((this.mask + 1) * 2);
-    let slot = wordOf(digest, 0) & this.mask;
-    while (this.slots[slot * SLOT_WORDS + DIGEST_WORDS] !== 0) slot = (slot + 1) & this.mask;
+    const slot = this.emptySlotFrom(wordOf(digest, 0));
     const at = slot * SLOT_WORDS;
     for (let i = 0; i < DIGEST_WORDS; i++) this.slots[at + i] = wordOf(digest, i);
     // Marked, as a hit would: the clock hand spares a new entry once, as it does a used one.
@@ -83,6 +82,13 @@ export class DigestTable<V extends object> {
       if (slots[at + DIGEST_WORDS] === 0) return -1;
       if (slots[at] === first && sameDigest(slots, at, digest)) return slot;
     }
+  }
+
+  /** The first empty slot from the one a digest's first word names (where linear probing puts a new entry). */
+  private emptySlotFrom(firstWord: number): number {
+    let slot = firstWord & this.mask;
+    while (this.slots[slot * SLOT_WORDS + DIGEST_WORDS] !== 0) slot = (slot + 1) & this.mask;
+    return slot;
   }
 
   /** The next entry the clock hand finds expired or unmarked goes; marked ones it passes lose their mark. */
@@ -130,9 +136,8 @@ export class DigestTable<V extends object> {
     this.hand = 0;
     for (let from = 0; from < values.length; from++) {
       if (slots[from * SLOT_WORDS + DIGEST_WORDS] === 0) continue;
-      let slot = slots[from * SLOT_WORDS] & this.mask;
-      while (this.slots[slot * SLOT_WORDS + DIGEST_WORDS] !== 0) slot = (slot + 1) & this.mask;
-      this.slots.set(slots.subarray(from * SLOT_WORDS, (from + 1) * SLOT_WORDS), slot * SLOT_WORDS);
+      const slot = this.emptySlotFrom(slots[from * SLOT_WORDS]);
+      for (let i = 0; i < SLOT_WORDS; i++) this.slots[slot * SLOT_WORDS + i] = slots[from * SLOT_WORDS + i];
       this.values[slot] = values[from];
     }
   }
