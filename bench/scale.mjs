@@ -2,17 +2,26 @@
 // side by side with the same route unguarded, on Express and Fastify; then a cold burst of fresh sessions against
 // bare jose, with a health route probed meanwhile. See BENCHMARKS.md ("Scale").
 //
-// Environment (defaults in brackets; about 8 minutes on 2 cores):
+// One app per K, all on the same core, each filled with its K sessions; the rounds take turns between the apps,
+// so the machine's drift falls on every K alike. Each turn measures both routes twice:
+// - paced: a fixed request rate (open loop), the same for every K and route: CPU per request at equal traffic;
+// - as fast as answered (closed loop): requests/s and p99 at saturation. Its CPU per request also counts how often
+//   the load generator, on the other core, had to be woken: see "loader sleeps" in the report.
+//
+// Environment (defaults in brackets; about 7 minutes on 2 cores):
 //   SCALE_KS [1,1000,10000,100000]: the K values; 1M on request: SCALE_KS=1,1000000 (add SCALE_CACHE_MB to size the cache)
-//   SCALE_CACHE_MB: verifiedTokenCacheMb for the app (package default when unset)
+//   SCALE_CACHE_MB: verifiedTokenCacheMb for the apps (package default when unset)
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
-//   SCALE_RATE: requests/s, open loop, for the measured rounds (each route then meets the same traffic; see pacedLoad
-//   in bench/support.mjs); unset: as fast as the route answers
-//   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [5 s]
+//   SCALE_RATE: requests/s of the paced windows; unset: SCALE_LOAD [0.3] × the unguarded route's requests/s as fast
+//   as answered, measured per platform on the first app after its warm-up
+//   BENCH_APP_NODE_OPTIONS [--min-semi-space-size=16 --max-semi-space-size=16]: V8's young generation fixed for
+//   every app, since filling a cache with many sessions grows it, which makes every route of that app cheaper
+//   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [3 s]
 import 'reflect-metadata';
 import { ensureBuild, envList, envNumber, fmt, machine, mb, measureApp, median, startApp } from './support.mjs';
 
 ensureBuild();
+process.env.BENCH_APP_NODE_OPTIONS ??= '--min-semi-space-size=16 --max-semi-space-size=16';
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
 
 const config = {
@@ -25,8 +34,9 @@ const config = {
   burst: Math.max(100, envNumber('SCALE_BURST', 10_000)),
   burstConnections: Math.max(1, envNumber('SCALE_BURST_CONNECTIONS', 100)),
   probeMs: Math.max(1, envNumber('SCALE_PROBE_MS', 10)),
-  warmup: envNumber('SCALE_WARMUP', 5),
+  warmup: envNumber('SCALE_WARMUP', 3),
   rate: envNumber('SCALE_RATE', 0),
+  load: envNumber('SCALE_LOAD', 0.3),
 };
 const log = (...args) => console.error(...args);
 const startedAt = Date.now();
@@ -58,56 +68,105 @@ console.log(report(machine(), results));
 log(`bench:scale finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
 
 async function benchPlatform(platform) {
-  // A new app per platform, its cache filled K by K: each K's sessions are the first K of the same list.
-  const app = await startApp(platform, moduleOptions);
+  // One app per K: each K's sessions are the first K of the same list.
+  const apps = new Map();
   try {
-    // JIT warm-up on one session, both routes.
-    for (const id of ['open', 'me', 'open', 'me']) {
-      await measure(app, `/bench/${id}`, () => ({ cookie: sessions[0] }), { duration: config.warmup });
-    }
-    const rows = [];
     for (const k of config.ks) {
-      let next = 0;
-      const headers = () => ({ cookie: sessions[next++ % k] });
-      // First pass: every session verified once, so the rounds below measure the steady state.
-      await measure(app, '/bench/me', headers, { amount: k, connections: Math.min(k, config.connections) });
-      const cases = { open: [], me: [] };
-      for (let round = 0; round < config.rounds; round++) {
-        const order = round % 2 ? ['me', 'open'] : ['open', 'me'];
-        for (const id of order) {
-          cases[id].push(await measure(app, `/bench/${id}`, headers, { duration: config.duration, rate: config.rate }));
+      const app = await startApp(platform, moduleOptions);
+      apps.set(k, app);
+      // JIT warm-up on one session, both routes (Express takes many seconds of load to settle).
+      for (const id of ['open', 'me', 'open', 'me']) {
+        await measure(app, `/bench/${id}`, () => ({ cookie: sessions[0] }), { duration: config.warmup });
+      }
+      // Every session verified once, so the rounds measure the steady state.
+      await measure(app, '/bench/me', roundRobin(k), { amount: k, connections: Math.min(k, config.connections) });
+    }
+    const rate = config.rate || (await pacedRate(apps.get(config.ks[0])));
+    log(`[${platform}] ${apps.size} apps ready; paced windows at ${fmt(rate)} requests/s`);
+
+    const runs = new Map(config.ks.map((k) => [k, { paced: { open: [], me: [] }, fast: { open: [], me: [] } }]));
+    // One cursor per K for all its windows, so every session keeps its turn.
+    const cursors = new Map(config.ks.map((k) => [k, roundRobin(k)]));
+    for (let round = 0; round < config.rounds; round++) {
+      // Each round starts at another K and swaps the routes' order, so no K or route always goes first.
+      const ks = config.ks.map((_, i) => config.ks[(i + round) % config.ks.length]);
+      for (const k of ks) {
+        const app = apps.get(k);
+        const headers = cursors.get(k);
+        // Each route pair back to back: paced a, paced b, then as fast as answered b, a.
+        const [a, b] = round % 2 ? ['me', 'open'] : ['open', 'me'];
+        for (const [regime, id, options] of [
+          ['paced', a, { rate }],
+          ['paced', b, { rate }],
+          ['fast', b, {}],
+          ['fast', a, {}],
+        ]) {
+          const windows = runs.get(k)[regime][id];
+          windows.push(await measure(app, `/bench/${id}`, headers, { duration: config.duration, ...options }));
         }
       }
-      const memory = await app.memory();
-      const row = { k, memory, ...summarize(cases) };
+      log(`[${platform}] round ${round + 1}/${config.rounds}`);
+    }
+
+    const base = runs.get(config.ks[0]);
+    const rows = [];
+    for (const [k, app] of apps) {
+      const row = { k, memory: await app.memory(), ...summarize(runs.get(k), base) };
       rows.push(row);
       log(
-        `[${platform}] K=${k}: CPU µs/req ${row.open.cpuUsPerRequest.toFixed(1)} → ${row.me.cpuUsPerRequest.toFixed(1)} ` +
-          `(×${row.cpuRatio.toFixed(3)}), req/s ratio ${row.rpsRatio.toFixed(3)}, RSS ${mb(memory.rss).toFixed(0)} MB`,
+        `[${platform}] K=${k}: paced CPU µs/req ${row.paced.open.cpuUsPerRequest.toFixed(1)} → ${row.paced.me.cpuUsPerRequest.toFixed(1)} ` +
+          `(×${row.paced.cpuRatio.toFixed(3)}, ÷K=1 ${row.paced.overBase.toFixed(3)}); as fast as answered ` +
+          `×${row.fast.cpuRatio.toFixed(3)} (÷K=1 ${row.fast.overBase.toFixed(3)}), req/s ratio ${row.fast.rpsRatio.toFixed(3)}, ` +
+          `loader sleeps/req ${row.fast.open.loaderSleeps.toFixed(2)} → ${row.fast.me.loaderSleeps.toFixed(2)}; RSS ${mb(row.memory.rss).toFixed(0)} MB`,
       );
     }
-    const bursts = await coldBursts(app, platform);
-    return { rows, bursts, pinned: app.pinned };
+    const bursts = await coldBursts(apps.get(Math.max(...config.ks)), platform);
+    return { rate, rows, bursts, pinned: [...apps.values()].every((app) => app.pinned) };
   } finally {
-    await app.stop();
+    for (const app of apps.values()) await app.stop();
   }
 }
 
-/** Per case: medians of the runs; ratios: the median of each round's guarded ÷ unguarded. */
-function summarize(cases) {
-  const side = (runs) => ({
-    rps: median(runs.map((run) => run.rps)),
-    p99: median(runs.map((run) => run.p99)),
-    cpuUsPerRequest: median(runs.map((run) => run.cpuUsPerRequest)),
-  });
-  const ratios = (field) => cases.me.map((run, i) => run[field] / cases.open[i][field]);
-  return {
-    open: side(cases.open),
-    me: side(cases.me),
-    cpuRatio: median(ratios('cpuUsPerRequest')),
-    cpuRatios: ratios('cpuUsPerRequest'),
-    rpsRatio: median(ratios('rps')),
+/** The sessions 0 … k-1 in turn, round robin, as request headers. */
+function roundRobin(k) {
+  let next = 0;
+  return () => ({ cookie: sessions[next++ % k] });
+}
+
+/** SCALE_LOAD × the unguarded route's requests/s as fast as answered (median of 3 s), rounded to hundreds. */
+async function pacedRate(app) {
+  const rps = [];
+  for (let i = 0; i < 3; i++) rps.push((await measure(app, '/bench/open', roundRobin(1), { duration: 1 })).rps);
+  return Math.max(100, Math.round((config.load * median(rps)) / 100) * 100);
+}
+
+/**
+ * Per regime (paced, as fast as answered) and route: medians of the windows. Ratios are taken within a round and
+ * then their median: CPU × = guarded ÷ unguarded; ÷ K=1 = that ratio over the same round's ratio at the first K;
+ * guarded ÷ K=1 = the guarded CPU per request over the same round's at the first K.
+ */
+function summarize(runs, base) {
+  const regime = (name) => {
+    const { open, me } = runs[name];
+    const side = (windows) => ({
+      rps: median(windows.map((run) => run.rps)),
+      p99: median(windows.map((run) => run.p99)),
+      cpuUsPerRequest: median(windows.map((run) => run.cpuUsPerRequest)),
+      loaderSleeps: median(windows.map((run) => run.loaderSleepsPerRequest)),
+    });
+    const cpuRatios = me.map((run, i) => run.cpuUsPerRequest / open[i].cpuUsPerRequest);
+    const baseRatios = base[name].me.map((run, i) => run.cpuUsPerRequest / base[name].open[i].cpuUsPerRequest);
+    return {
+      open: side(open),
+      me: side(me),
+      cpuRatio: median(cpuRatios),
+      cpuRatios,
+      overBase: median(cpuRatios.map((ratio, i) => ratio / baseRatios[i])),
+      guardedOverBase: median(me.map((run, i) => run.cpuUsPerRequest / base[name].me[i].cpuUsPerRequest)),
+      rpsRatio: median(me.map((run, i) => run.rps / open[i].rps)),
+    };
   };
+  return { paced: regime('paced'), fast: regime('fast') };
 }
 
 function measure(app, path, headers, { duration, amount, rate, connections = config.connections }) {
@@ -156,27 +215,46 @@ async function coldBursts(app, platform) {
 }
 
 function report(info, platforms) {
+  const pinned = Object.values(platforms).every((result) => result.pinned);
+  const rates = Object.entries(platforms)
+    .map(([platform, { rate }]) => `${platform} ${fmt(rate)}/s`)
+    .join(', ');
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
-    `Settings: ${config.rounds} rounds of ${config.duration} s per case and K, guarded and unguarded alternating; ${config.connections} connections` +
-      `${config.rate ? `, ${config.rate} requests/s (open loop)` : ', as fast as answered'}; ` +
-      `verifiedTokenCacheMb ${config.cacheMb ?? 'default'}; ` +
-      (Object.values(platforms).every((result) => result.pinned)
-        ? 'load generator on core 0, app on core 1'
-        : 'not pinned'),
+    `Settings: one app per K, ${config.rounds} rounds taking turns between them, ${config.duration} s per window, guarded and unguarded alternating; ` +
+      `${config.connections} connections; paced at ${rates}; verifiedTokenCacheMb ${config.cacheMb ?? 'default'}; ` +
+      `app flags: ${process.env.BENCH_APP_NODE_OPTIONS || 'none'}; ` +
+      (pinned ? 'load generator on core 0, apps on core 1' : 'not pinned'),
     "Each request carries the next of K sessions (cookie JWT), round robin; guarded = CrossmintAuthGuard with @CurrentUser('userId').",
-    "CPU ×: median of the rounds' guarded ÷ unguarded app CPU per request; ÷ K=1: that ratio over K=1's (the machine's drift between K steps cancels out); RSS and heap after a full GC, after the K rounds.",
+    "CPU ×: median of the rounds' guarded ÷ unguarded app CPU per request; ÷ K=1: each round's CPU × over the same round's at K=1; " +
+      'guarded ÷ K=1: the guarded CPU per request over the same round’s at K=1. RSS and heap: each app after a full GC, after the rounds.',
     '',
-    '| platform | K | unguarded CPU µs/req | guarded CPU µs/req | CPU × | CPU × ÷ K=1 | guarded ÷ K=1 | unguarded req/s | guarded req/s | p99 ms (unguarded / guarded) | RSS MB | heap MB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    'Paced (the same requests/s for every K and route):',
+    '',
+    '| platform | K | unguarded CPU µs/req | guarded CPU µs/req | CPU × | CPU × ÷ K=1 | guarded ÷ K=1 | p99 ms (unguarded / guarded) | RSS MB | heap MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [platform, { rows }] of Object.entries(platforms)) {
-    const base = rows[0].me.cpuUsPerRequest;
-    for (const row of rows) {
+    for (const { k, paced, memory } of rows) {
       lines.push(
-        `| ${platform} | ${fmt(row.k)} | ${fmt(row.open.cpuUsPerRequest, 1)} | ${fmt(row.me.cpuUsPerRequest, 1)} | ${fmt(row.cpuRatio, 3)} | ${fmt(row.cpuRatio / rows[0].cpuRatio, 3)} | ` +
-          `${fmt(row.me.cpuUsPerRequest / base, 3)} | ${fmt(row.open.rps)} | ${fmt(row.me.rps)} | ${fmt(row.open.p99, 2)} / ${fmt(row.me.p99, 2)} | ` +
-          `${fmt(mb(row.memory.rss), 0)} | ${fmt(mb(row.memory.heapUsed), 1)} |`,
+        `| ${platform} | ${fmt(k)} | ${fmt(paced.open.cpuUsPerRequest, 1)} | ${fmt(paced.me.cpuUsPerRequest, 1)} | ${fmt(paced.cpuRatio, 3)} | ` +
+          `${fmt(paced.overBase, 3)} | ${fmt(paced.guardedOverBase, 3)} | ${fmt(paced.open.p99, 2)} / ${fmt(paced.me.p99, 2)} | ` +
+          `${fmt(mb(memory.rss), 0)} | ${fmt(mb(memory.heapUsed), 1)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    'As fast as answered (closed loop; loader sleeps: how often per request the load generator waited for a response, each a wake-up the app pays for in its write):',
+    '',
+    '| platform | K | unguarded req/s | guarded req/s | req/s ratio | p99 ms (unguarded / guarded) | CPU × | CPU × ÷ K=1 | guarded ÷ K=1 | loader sleeps per request (unguarded / guarded) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const [platform, { rows }] of Object.entries(platforms)) {
+    for (const { k, fast } of rows) {
+      lines.push(
+        `| ${platform} | ${fmt(k)} | ${fmt(fast.open.rps)} | ${fmt(fast.me.rps)} | ${fmt(fast.rpsRatio, 3)} | ${fmt(fast.open.p99, 2)} / ${fmt(fast.me.p99, 2)} | ` +
+          `${fmt(fast.cpuRatio, 3)} | ${fmt(fast.overBase, 3)} | ${fmt(fast.guardedOverBase, 3)} | ${fmt(fast.open.loaderSleeps, 2)} / ${fmt(fast.me.loaderSleeps, 2)} |`,
       );
     }
   }
@@ -202,9 +280,12 @@ function report(info, platforms) {
   }
   lines.push(
     '',
-    'CPU × per round:',
+    'CPU × per round (paced | as fast as answered):',
     ...Object.entries(platforms).flatMap(([platform, { rows }]) =>
-      rows.map((row) => `- ${platform} K=${row.k}: ${row.cpuRatios.map((r) => r.toFixed(3)).join(' ')}`),
+      rows.map(
+        ({ k, paced, fast }) =>
+          `- ${platform} K=${k}: ${paced.cpuRatios.map((r) => r.toFixed(3)).join(' ')} | ${fast.cpuRatios.map((r) => r.toFixed(3)).join(' ')}`,
+      ),
     ),
   );
   return lines.join('\n');

@@ -223,17 +223,24 @@ function pacedLoad({ url, headers, duration, rate, connections }) {
 }
 
 /**
- * One `load` run against a bench app (from `startApp`), with the app's CPU time per request it took; throws when a
- * request failed or was not answered 2xx.
+ * One `load` run against a bench app (from `startApp`), with the app's CPU time per request it took and how often
+ * per request this process (the load generator) slept waiting for the app; throws when a request failed or was not
+ * answered 2xx.
  */
 export async function measureApp(app, path, headers, options) {
   const before = await app.cpuMs();
+  const sleepsBefore = process.resourceUsage().voluntaryContextSwitches;
   const result = await load({ url: app.url + path, headers, ...options });
   const cpu = (await app.cpuMs()) - before;
+  const sleeps = process.resourceUsage().voluntaryContextSwitches - sleepsBefore;
   if (result.errors || result.non2xx) {
     throw new Error(`${path}: ${result.errors} errors, status codes ${JSON.stringify(result.statusCodes)}`);
   }
-  return { ...result, cpuUsPerRequest: (cpu * 1000) / result.requests };
+  return {
+    ...result,
+    cpuUsPerRequest: (cpu * 1000) / result.requests,
+    loaderSleepsPerRequest: sleeps / result.requests,
+  };
 }
 
 /** The `p` quantile (0–1) of values sorted ascending; NaN when there are none. */
