@@ -5,18 +5,18 @@
 // One app per K, all on the same core, each filled with its K sessions; the rounds take turns between the apps,
 // so the machine's drift falls on every K alike. Each turn measures both routes twice:
 // - paced: a fixed request rate (open loop), the same for every K and route: CPU per request at equal traffic;
-// - as fast as answered (closed loop): requests/s and p99 at saturation. Its CPU per request also counts how often
-//   the load generator, on the other core, had to be woken: see "loader sleeps" in the report.
+// - as fast as answered (closed loop): requests/s and p99 at saturation. Its CPU per request also depends on how
+//   often the load generator, on the other core, waits for a response: see "loader sleeps" in the report.
 //
 // Environment (defaults in brackets; about 7 minutes on 2 cores):
 //   SCALE_KS [1,1000,10000,100000]: the K values; 1M on request: SCALE_KS=1,1000000 (add SCALE_CACHE_MB to size the cache)
 //   SCALE_CACHE_MB: verifiedTokenCacheMb for the apps (package default when unset)
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
 //   SCALE_RATE: requests/s of the paced windows; unset: SCALE_LOAD [0.3] × the unguarded route's requests/s as fast
-//   as answered, measured per platform on the first app after its warm-up
-//   BENCH_APP_NODE_OPTIONS [--min-semi-space-size=16 --max-semi-space-size=16]: V8's young generation fixed for
-//   every app, since filling a cache with many sessions grows it, which makes every route of that app cheaper
-//   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [3 s]
+//   as answered, measured per platform on the smallest K's app once every app is ready
+//   BENCH_APP_NODE_OPTIONS [--min-semi-space-size=16 --max-semi-space-size=16]: V8's young generation (semi-spaces)
+//   fixed for every app, since filling a cache with many sessions grows it; a value of your own replaces this one
+//   SCALE_BURST [10000] fresh sessions per burst  SCALE_BURST_CONNECTIONS [100]  SCALE_PROBE_MS [10]  SCALE_WARMUP [5 s]
 import 'reflect-metadata';
 import { ensureBuild, envList, envNumber, fmt, machine, mb, measureApp, median, startApp } from './support.mjs';
 
@@ -25,7 +25,8 @@ process.env.BENCH_APP_NODE_OPTIONS ??= '--min-semi-space-size=16 --max-semi-spac
 const { CrossmintAuthEmulator } = await import('../dist/esm/testing/index.js');
 
 const config = {
-  ks: envList('SCALE_KS', ['1', '1000', '10000', '100000']).map(Number),
+  // Each K once, smallest first: the first is the base of the "÷ K=…" columns.
+  ks: [...new Set(envList('SCALE_KS', ['1', '1000', '10000', '100000']).map(Number))].sort((a, b) => a - b),
   cacheMb: process.env.SCALE_CACHE_MB ? envNumber('SCALE_CACHE_MB', 64) : undefined,
   platforms: envList('SCALE_PLATFORMS', ['express', 'fastify']),
   rounds: Math.max(1, envNumber('SCALE_ROUNDS', 8)),
@@ -34,10 +35,12 @@ const config = {
   burst: Math.max(100, envNumber('SCALE_BURST', 10_000)),
   burstConnections: Math.max(1, envNumber('SCALE_BURST_CONNECTIONS', 100)),
   probeMs: Math.max(1, envNumber('SCALE_PROBE_MS', 10)),
-  warmup: envNumber('SCALE_WARMUP', 3),
+  warmup: envNumber('SCALE_WARMUP', 5),
   rate: envNumber('SCALE_RATE', 0),
   load: envNumber('SCALE_LOAD', 0.3),
 };
+if (!config.ks.length || !config.ks.every((k) => Number.isInteger(k) && k > 0))
+  throw new Error(`SCALE_KS must list whole numbers above 0, got ${process.env.SCALE_KS}`);
 const log = (...args) => console.error(...args);
 const startedAt = Date.now();
 
@@ -78,8 +81,10 @@ async function benchPlatform(platform) {
       for (const id of ['open', 'me', 'open', 'me']) {
         await measure(app, `/bench/${id}`, () => ({ cookie: sessions[0] }), { duration: config.warmup });
       }
-      // Every session verified once, so the rounds measure the steady state.
-      await measure(app, '/bench/me', roundRobin(k), { amount: k, connections: Math.min(k, config.connections) });
+      // The largest K's sessions each verified once; every app serves as many guarded requests over its own K
+      // sessions, so all have done the same work before the rounds (JIT, heap), and differ by K only.
+      await measure(app, '/bench/me', roundRobin(k), { amount: maxK, connections: Math.min(k, config.connections) });
+      await app.memory(); // a full GC now, so that the fill's garbage is not collected during the rounds
     }
     const rate = config.rate || (await pacedRate(apps.get(config.ks[0])));
     log(`[${platform}] ${apps.size} apps ready; paced windows at ${fmt(rate)} requests/s`);
@@ -115,7 +120,7 @@ async function benchPlatform(platform) {
       rows.push(row);
       log(
         `[${platform}] K=${k}: paced CPU µs/req ${row.paced.open.cpuUsPerRequest.toFixed(1)} → ${row.paced.me.cpuUsPerRequest.toFixed(1)} ` +
-          `(×${row.paced.cpuRatio.toFixed(3)}, ÷K=1 ${row.paced.overBase.toFixed(3)}); as fast as answered ` +
+          `(×${row.paced.cpuRatio.toFixed(3)}, ÷K=1 ${row.paced.overBase.toFixed(3)}, unguarded ÷K=1 ${row.paced.unguardedOverBase.toFixed(3)}); as fast as answered ` +
           `×${row.fast.cpuRatio.toFixed(3)} (÷K=1 ${row.fast.overBase.toFixed(3)}), req/s ratio ${row.fast.rpsRatio.toFixed(3)}, ` +
           `loader sleeps/req ${row.fast.open.loaderSleeps.toFixed(2)} → ${row.fast.me.loaderSleeps.toFixed(2)}; RSS ${mb(row.memory.rss).toFixed(0)} MB`,
       );
@@ -143,7 +148,8 @@ async function pacedRate(app) {
 /**
  * Per regime (paced, as fast as answered) and route: medians of the windows. Ratios are taken within a round and
  * then their median: CPU × = guarded ÷ unguarded; ÷ K=1 = that ratio over the same round's ratio at the first K;
- * guarded ÷ K=1 = the guarded CPU per request over the same round's at the first K.
+ * guarded (unguarded) ÷ K=1 = that route's CPU per request over the same round's at the first K. The unguarded
+ * one is the control: the same route in every app, it should stay near 1.
  */
 function summarize(runs, base) {
   const regime = (name) => {
@@ -163,6 +169,7 @@ function summarize(runs, base) {
       cpuRatios,
       overBase: median(cpuRatios.map((ratio, i) => ratio / baseRatios[i])),
       guardedOverBase: median(me.map((run, i) => run.cpuUsPerRequest / base[name].me[i].cpuUsPerRequest)),
+      unguardedOverBase: median(open.map((run, i) => run.cpuUsPerRequest / base[name].open[i].cpuUsPerRequest)),
       rpsRatio: median(me.map((run, i) => run.rps / open[i].rps)),
     };
   };
@@ -219,6 +226,7 @@ function report(info, platforms) {
   const rates = Object.entries(platforms)
     .map(([platform, { rate }]) => `${platform} ${fmt(rate)}/s`)
     .join(', ');
+  const base = `K=${fmt(config.ks[0])}`;
   const lines = [
     `Machine: ${info.nproc} cores, ${info.cpu}, Node ${info.node}; ${info.date}`,
     `Settings: one app per K, ${config.rounds} rounds taking turns between them, ${config.duration} s per window, guarded and unguarded alternating; ` +
@@ -226,35 +234,37 @@ function report(info, platforms) {
       `app flags: ${process.env.BENCH_APP_NODE_OPTIONS || 'none'}; ` +
       (pinned ? 'load generator on core 0, apps on core 1' : 'not pinned'),
     "Each request carries the next of K sessions (cookie JWT), round robin; guarded = CrossmintAuthGuard with @CurrentUser('userId').",
-    "CPU ×: median of the rounds' guarded ÷ unguarded app CPU per request; ÷ K=1: each round's CPU × over the same round's at K=1; " +
-      'guarded ÷ K=1: the guarded CPU per request over the same round’s at K=1. RSS and heap: each app after a full GC, after the rounds.',
+    `CPU ×: median of the rounds' guarded ÷ unguarded app CPU per request; ÷ ${base}: each round's CPU × over the same round's at ${base}; ` +
+      `guarded (unguarded) ÷ ${base}: that route's CPU per request over the same round's at ${base} (the unguarded one is the control: ` +
+      'the same route in every app). RSS and heap: each app after a full GC, after the rounds.',
     '',
     'Paced (the same requests/s for every K and route):',
     '',
-    '| platform | K | unguarded CPU µs/req | guarded CPU µs/req | CPU × | CPU × ÷ K=1 | guarded ÷ K=1 | p99 ms (unguarded / guarded) | RSS MB | heap MB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| platform | K | unguarded CPU µs/req | guarded CPU µs/req | CPU × | CPU × ÷ ${base} | guarded ÷ ${base} | unguarded ÷ ${base} | p99 ms (unguarded / guarded) | RSS MB | heap MB |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [platform, { rows }] of Object.entries(platforms)) {
     for (const { k, paced, memory } of rows) {
       lines.push(
         `| ${platform} | ${fmt(k)} | ${fmt(paced.open.cpuUsPerRequest, 1)} | ${fmt(paced.me.cpuUsPerRequest, 1)} | ${fmt(paced.cpuRatio, 3)} | ` +
-          `${fmt(paced.overBase, 3)} | ${fmt(paced.guardedOverBase, 3)} | ${fmt(paced.open.p99, 2)} / ${fmt(paced.me.p99, 2)} | ` +
-          `${fmt(mb(memory.rss), 0)} | ${fmt(mb(memory.heapUsed), 1)} |`,
+          `${fmt(paced.overBase, 3)} | ${fmt(paced.guardedOverBase, 3)} | ${fmt(paced.unguardedOverBase, 3)} | ` +
+          `${fmt(paced.open.p99, 2)} / ${fmt(paced.me.p99, 2)} | ${fmt(mb(memory.rss), 0)} | ${fmt(mb(memory.heapUsed), 1)} |`,
       );
     }
   }
   lines.push(
     '',
-    'As fast as answered (closed loop; loader sleeps: how often per request the load generator waited for a response, each a wake-up the app pays for in its write):',
+    'As fast as answered (closed loop; loader sleeps: how often per request the load generator waited for a response):',
     '',
-    '| platform | K | unguarded req/s | guarded req/s | req/s ratio | p99 ms (unguarded / guarded) | CPU × | CPU × ÷ K=1 | guarded ÷ K=1 | loader sleeps per request (unguarded / guarded) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| platform | K | unguarded req/s | guarded req/s | req/s ratio | p99 ms (unguarded / guarded) | CPU × | CPU × ÷ ${base} | guarded ÷ ${base} | unguarded ÷ ${base} | loader sleeps per request (unguarded / guarded) |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const [platform, { rows }] of Object.entries(platforms)) {
     for (const { k, fast } of rows) {
       lines.push(
         `| ${platform} | ${fmt(k)} | ${fmt(fast.open.rps)} | ${fmt(fast.me.rps)} | ${fmt(fast.rpsRatio, 3)} | ${fmt(fast.open.p99, 2)} / ${fmt(fast.me.p99, 2)} | ` +
-          `${fmt(fast.cpuRatio, 3)} | ${fmt(fast.overBase, 3)} | ${fmt(fast.guardedOverBase, 3)} | ${fmt(fast.open.loaderSleeps, 2)} / ${fmt(fast.me.loaderSleeps, 2)} |`,
+          `${fmt(fast.cpuRatio, 3)} | ${fmt(fast.overBase, 3)} | ${fmt(fast.guardedOverBase, 3)} | ${fmt(fast.unguardedOverBase, 3)} | ` +
+          `${fmt(fast.open.loaderSleeps, 2)} / ${fmt(fast.me.loaderSleeps, 2)} |`,
       );
     }
   }

@@ -64,10 +64,21 @@ export async function startApp(platform, moduleOptions) {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const replies = [];
-  child.on('message', (message) => replies.shift()?.(message));
-  const next = () => new Promise((resolve) => replies.push(resolve));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const ready = await Promise.race([next(), exited.then((code) => ({ exitCode: code }))]);
+  let exitCode;
+  child.on('message', (message) => replies.shift()?.resolve(message));
+  // An app that dies fails what waits on it, rather than leaving the bench waiting for ever.
+  const died = () => new Error(`bench app (${platform}) exited with code ${exitCode}`);
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      for (const reply of replies.splice(0)) reply.reject(died());
+      resolve();
+    }),
+  );
+  child.on('error', () => {}); // a message sent after the exit: the exit has failed the reply already
+  const next = () =>
+    new Promise((resolve, reject) => (exitCode === undefined ? replies.push({ resolve, reject }) : reject(died())));
+  const ready = await next();
   if (!ready.url) throw new Error(`bench app (${platform}) did not start: ${JSON.stringify(ready)}`);
   return {
     url: ready.url,
@@ -86,6 +97,7 @@ export async function startApp(platform, moduleOptions) {
       return (user + system) / 1000;
     },
     async stop() {
+      if (exitCode !== undefined) return;
       child.send({ type: 'exit' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
