@@ -8,7 +8,7 @@
 // - as fast as answered (closed loop): requests/s and p99 at saturation. Its CPU per request also depends on how
 //   often the load generator, on the other core, waits for a response: see "loader sleeps" in the report.
 //
-// Environment (defaults in brackets; about 7 minutes on 2 cores):
+// Environment (defaults in brackets; about 9 minutes on 2 cores):
 //   SCALE_KS [1,1000,10000,100000]: the K values; 1M on request: SCALE_KS=1,1000000 (add SCALE_CACHE_MB to size the cache)
 //   SCALE_CACHE_MB: verifiedTokenCacheMb for the apps (package default when unset)
 //   SCALE_PLATFORMS [express,fastify]  SCALE_ROUNDS [8]  SCALE_DURATION [0.5 s]  SCALE_CONNECTIONS [10]
@@ -120,12 +120,12 @@ async function benchPlatform(platform) {
       rows.push(row);
       log(
         `[${platform}] K=${k}: paced CPU µs/req ${row.paced.open.cpuUsPerRequest.toFixed(1)} → ${row.paced.me.cpuUsPerRequest.toFixed(1)} ` +
-          `(×${row.paced.cpuRatio.toFixed(3)}, ÷K=1 ${row.paced.overBase.toFixed(3)}, unguarded ÷K=1 ${row.paced.unguardedOverBase.toFixed(3)}); as fast as answered ` +
-          `×${row.fast.cpuRatio.toFixed(3)} (÷K=1 ${row.fast.overBase.toFixed(3)}), req/s ratio ${row.fast.rpsRatio.toFixed(3)}, ` +
+          `(×${row.paced.cpuRatio.toFixed(3)}, ÷K=${config.ks[0]} ${row.paced.overBase.toFixed(3)}, unguarded ÷K=${config.ks[0]} ${row.paced.unguardedOverBase.toFixed(3)}); as fast as answered ` +
+          `×${row.fast.cpuRatio.toFixed(3)} (÷K=${config.ks[0]} ${row.fast.overBase.toFixed(3)}), req/s ratio ${row.fast.rpsRatio.toFixed(3)}, ` +
           `loader sleeps/req ${row.fast.open.loaderSleeps.toFixed(2)} → ${row.fast.me.loaderSleeps.toFixed(2)}; RSS ${mb(row.memory.rss).toFixed(0)} MB`,
       );
     }
-    const bursts = await coldBursts(apps.get(Math.max(...config.ks)), platform);
+    const bursts = await coldBursts(apps.get(maxK), platform);
     return { rate, rows, bursts, pinned: [...apps.values()].every((app) => app.pinned) };
   } finally {
     for (const app of apps.values()) await app.stop();
@@ -160,20 +160,25 @@ function summarize(runs, base) {
       cpuUsPerRequest: median(windows.map((run) => run.cpuUsPerRequest)),
       loaderSleeps: median(windows.map((run) => run.loaderSleepsPerRequest)),
     });
-    const cpuRatios = me.map((run, i) => run.cpuUsPerRequest / open[i].cpuUsPerRequest);
-    const baseRatios = base[name].me.map((run, i) => run.cpuUsPerRequest / base[name].open[i].cpuUsPerRequest);
+    const cpuRatios = ratios(me, open);
+    const baseRatios = ratios(base[name].me, base[name].open);
     return {
       open: side(open),
       me: side(me),
       cpuRatio: median(cpuRatios),
       cpuRatios,
       overBase: median(cpuRatios.map((ratio, i) => ratio / baseRatios[i])),
-      guardedOverBase: median(me.map((run, i) => run.cpuUsPerRequest / base[name].me[i].cpuUsPerRequest)),
-      unguardedOverBase: median(open.map((run, i) => run.cpuUsPerRequest / base[name].open[i].cpuUsPerRequest)),
-      rpsRatio: median(me.map((run, i) => run.rps / open[i].rps)),
+      guardedOverBase: median(ratios(me, base[name].me)),
+      unguardedOverBase: median(ratios(open, base[name].open)),
+      rpsRatio: median(ratios(me, open, 'rps')),
     };
   };
   return { paced: regime('paced'), fast: regime('fast') };
+}
+
+/** Window by window (the i-th of each, so of the same round), `field` of `windows` over that of `others`. */
+function ratios(windows, others, field = 'cpuUsPerRequest') {
+  return windows.map((run, i) => run[field] / others[i][field]);
 }
 
 function measure(app, path, headers, { duration, amount, rate, connections = config.connections }) {
